@@ -1,0 +1,219 @@
+import { createHash } from 'node:crypto';
+import type { MeasureNode, MetricIR, ParamIR } from '../ir.ts';
+import { chType, compileExpr, entityColumn, grainFunction, quoteIdent, typed } from './expr.ts';
+import { finishRatio, measureType, sqlFor } from './measures.ts';
+
+export interface OutputColumn {
+  readonly name: string;
+  readonly type: string;
+}
+
+export interface MetricSql {
+  readonly version: string;
+  readonly target: string | null;
+  readonly mv: string | null;
+  /** CREATE TABLE of the rollup target (null for raw-only metrics). */
+  readonly targetDDL: string | null;
+  readonly mvDDL: string | null;
+  /** The read of the rollup; null for raw-only metrics. */
+  readonly mvQuery: string | null;
+  /** The same answer from the raw lake tables. */
+  readonly fallbackQuery: string;
+  readonly columns: readonly OutputColumn[];
+  readonly params: readonly { name: string; type: string; required: boolean }[];
+}
+
+export interface EmitOptions {
+  /** The database the lake's source views live in, for the fallback query. */
+  readonly lakeDatabase: string;
+  /** Emit ON CLUSTER and Replicated engines for this cluster. */
+  readonly cluster?: string;
+}
+
+/** A short hash of the definition: a changed metric gets new objects. */
+export function metricVersion(ir: MetricIR): string {
+  return createHash('sha256').update(JSON.stringify(ir)).digest('hex').slice(0, 8);
+}
+
+const RANGE_FROM = "{from:DateTime64(3, 'UTC')}";
+const RANGE_TO = "{to:DateTime64(3, 'UTC')}";
+
+interface Select {
+  readonly select: readonly string[];
+  readonly from: string;
+  readonly where?: readonly string[];
+  readonly groupBy?: readonly string[];
+  readonly orderBy?: readonly string[];
+  readonly limit?: number | null;
+}
+
+function render(q: Select): string {
+  const parts = [`SELECT ${q.select.join(', ')}`, `FROM ${q.from}`];
+  if (q.where?.length) parts.push(`WHERE ${q.where.join(' AND ')}`);
+  if (q.groupBy?.length) parts.push(`GROUP BY ${q.groupBy.join(', ')}`);
+  if (q.orderBy?.length) parts.push(`ORDER BY ${q.orderBy.join(', ')}`);
+  if (q.limit != null) parts.push(`LIMIT ${q.limit}`);
+  return parts.join(' ');
+}
+
+const paramType = (p: ParamIR) => (p.required ? chType[p.column.type] : `Nullable(${chType[p.column.type]})`);
+
+/** `column = {name:Type}`, or always true when an optional parameter is absent. */
+function paramFilter(p: ParamIR, column: string): string {
+  const placeholder = `{${p.name}:${paramType(p)}}`;
+  return p.required ? `${column} = ${placeholder}` : `(${placeholder} IS NULL OR ${column} = ${placeholder})`;
+}
+
+const bucketOf = (ir: MetricIR, time: string) => `toDateTime(${grainFunction[ir.rollupGrain]}(${time}, 'UTC'), 'UTC')`;
+const alignedRange = (ir: MetricIR, column: string) => [
+  `${column} >= ${grainFunction[ir.rollupGrain]}(${RANGE_FROM}, 'UTC')`,
+  `${column} < ${grainFunction[ir.rollupGrain]}(${RANGE_TO}, 'UTC')`,
+];
+
+/**
+ * Finished measures over rows. `finish` gives one measure's finished
+ * aggregate; ratios are finished from their siblings' aggregates.
+ */
+function finishedMeasures(measures: Readonly<Record<string, MeasureNode>>, finish: (name: string, m: MeasureNode) => string, prefix = ''): string[] {
+  const value = (name: string): string => {
+    const m = measures[name]!;
+    return m.kind === 'ratio' ? finishRatio(value(m.numerator), value(m.denominator)) : finish(name, m);
+  };
+  return Object.entries(measures).map(([name, m]) => `CAST(${value(name)} AS ${measureType(m)}) AS ${quoteIdent(prefix + name)}`);
+}
+
+const stateName = (prefix: string, name: string, suffix: string) => `${prefix}${name}_${suffix}`;
+
+/**
+ * The metric's SQL for both targets. The MV path and the lake path share
+ * every expression; they differ only in where rows come from (rollup states
+ * or raw rows) and so in the aggregate form (-Merge or single pass).
+ */
+export function emitMetricSql(ir: MetricIR, options: EmitOptions): MetricSql {
+  const version = metricVersion(ir);
+  const rawTable = `${quoteIdent(options.lakeDatabase)}.${ir.source}`;
+  const time = quoteIdent(ir.timeColumn);
+  const dims = Object.entries(ir.dimensions);
+  const measures = ir.measures;
+  const grain = ir.grain !== null;
+  const columns: OutputColumn[] = [
+    ...(grain ? [{ name: 'time', type: "DateTime('UTC')" }] : []),
+    ...dims.map(([name, e]) => ({ name, type: chType[e.type] })),
+    ...Object.entries(measures).map(([name, m]) => ({ name, type: measureType(m) })),
+  ];
+  // Ties are broken by every key column, so both paths order rows alike.
+  const keys = [...(grain ? ['time'] : []), ...dims.map(([n]) => n)];
+  const orderBy = [
+    ...ir.orderBy.map((o) => `${quoteIdent(o.column)} ${o.direction.toUpperCase()}`),
+    ...keys.filter((k) => !ir.orderBy.some((o) => o.column === k)).map((k) => `${quoteIdent(k)} ASC`),
+  ];
+  const outerDims = dims.map(([name, e]) => `CAST(${compileExpr(e)} AS ${chType[e.type]}) AS ${quoteIdent(name)}`);
+  const rowFilters = ir.where.map(compileExpr);
+  const rawParamFilters = ir.params.map((p) => paramFilter(p, typed(p.column)));
+
+  // Two-level metrics: the first level yields (bucket?, entity_key, e_*) from
+  // raw rows or from states; the second level is the same SQL on both paths.
+  const entity = ir.entity;
+  let fallbackQuery: string;
+  let mvInner: ((target: string) => string) | null = null;
+  if (entity) {
+    const innerKeys = [...(grain ? ['bucket'] : []), 'entity_key'];
+    const outer = (inner: string) =>
+      render({
+        select: [...(grain ? ['bucket AS time'] : []), ...outerDims, ...finishedMeasures(measures, (_n, m) => sqlFor(m).single(m))],
+        from: `(${inner})`,
+        groupBy: keys,
+        orderBy,
+        limit: ir.limit,
+      });
+    fallbackQuery = outer(
+      render({
+        select: [
+          ...(grain ? [`${bucketOf(ir, time)} AS bucket`] : []),
+          `CAST(${compileExpr(entity.key)} AS String) AS entity_key`,
+          ...finishedMeasures(entity.values, (_n, m) => sqlFor(m).single(m), 'e_'),
+        ],
+        from: rawTable,
+        where: [...alignedRange(ir, time), ...rowFilters, ...rawParamFilters],
+        groupBy: innerKeys,
+      }),
+    );
+    mvInner = (target) =>
+      outer(
+        render({
+          select: [...innerKeys, ...finishedMeasures(entity.values, (n, m) => sqlFor(m).merge(m, (s) => stateName('e_', n, s)), 'e_')],
+          from: target,
+          where: [...alignedRange(ir, 'bucket'), ...ir.params.map((p) => paramFilter(p, `p_${p.name}`))],
+          groupBy: innerKeys,
+        }),
+      );
+  } else {
+    fallbackQuery = render({
+      select: [...(grain ? [`${bucketOf(ir, time)} AS time`] : []), ...outerDims, ...finishedMeasures(measures, (_n, m) => sqlFor(m).single(m))],
+      from: rawTable,
+      where: [...alignedRange(ir, time), ...rowFilters, ...rawParamFilters],
+      groupBy: keys,
+      orderBy,
+      limit: ir.limit,
+    });
+  }
+
+  const params = [
+    { name: 'from', type: "DateTime64(3, 'UTC')", required: true },
+    { name: 'to', type: "DateTime64(3, 'UTC')", required: true },
+    ...ir.params.map((p) => ({ name: p.name, type: paramType(p), required: p.required })),
+  ];
+  if (!ir.rollup) {
+    return { version, target: null, mv: null, targetDDL: null, mvDDL: null, mvQuery: null, fallbackQuery, columns, params };
+  }
+
+  const target = `hyb_${ir.name}_${version}`;
+  const mv = `${target}_mv`;
+  const onCluster = options.cluster ? ` ON CLUSTER ${quoteIdent(options.cluster)}` : '';
+  const engine = options.cluster ? 'ReplicatedAggregatingMergeTree' : 'AggregatingMergeTree';
+
+  // The rollup's key columns, in the order of its sort key.
+  const keyColumns: { name: string; type: string; expr: string }[] = [
+    { name: 'bucket', type: "DateTime('UTC')", expr: bucketOf(ir, time) },
+    ...(entity ? [] : dims.map(([name, e]) => ({ name: `d_${name}`, type: chType[e.type], expr: typed(e) }))),
+    ...ir.params.map((p) => ({ name: `p_${p.name}`, type: chType[p.column.type], expr: typed(p.column) })),
+    ...(entity ? [{ name: 'entity_key', type: 'String', expr: `CAST(${compileExpr(entity.key)} AS String)` }] : []),
+  ];
+  const stateSource = entity ? entity.values : measures;
+  const prefix = entity ? 'e_' : 'm_';
+  const stateColumns = Object.entries(stateSource).flatMap(([name, m]) =>
+    sqlFor(m)
+      .states(m)
+      .map((s) => ({ name: stateName(prefix, name, s.suffix), type: s.type, expr: s.expr })),
+  );
+  const allColumns = [...keyColumns, ...stateColumns];
+  const targetDDL =
+    `CREATE TABLE IF NOT EXISTS ${target}${onCluster} (${allColumns.map((c) => `${c.name} ${c.type}`).join(', ')}) ` +
+    `ENGINE = ${engine} PARTITION BY toYYYYMM(bucket) ORDER BY (${keyColumns.map((c) => c.name).join(', ')}) ` +
+    `TTL bucket + INTERVAL ${ir.retentionDays} DAY`;
+  const mvDDL =
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${mv}${onCluster} TO ${target} AS ` +
+    render({
+      select: allColumns.map((c) => `${c.expr} AS ${c.name}`),
+      from: ir.source,
+      where: rowFilters,
+      groupBy: keyColumns.map((c) => c.name),
+    });
+  const mvQuery = mvInner
+    ? mvInner(target)
+    : render({
+        select: [
+          ...(grain ? ['bucket AS time'] : []),
+          ...dims.map(([name]) => `d_${name} AS ${quoteIdent(name)}`),
+          ...finishedMeasures(measures, (n, m) => sqlFor(m).merge(m, (s) => stateName('m_', n, s))),
+        ],
+        from: target,
+        where: [...alignedRange(ir, 'bucket'), ...ir.params.map((p) => paramFilter(p, `p_${p.name}`))],
+        groupBy: keys,
+        orderBy,
+        limit: ir.limit,
+      });
+  return { version, target, mv, targetDDL, mvDDL, mvQuery, fallbackQuery, columns, params };
+}
+
+export { entityColumn };

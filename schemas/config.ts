@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+/** The lake: a local folder by default, or any S3 store (R2 in production). */
+export const lakeConfigSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('local'), path: z.string().min(1) }),
+  z.object({
+    kind: z.literal('s3'),
+    endpoint: z.string().url(),
+    bucket: z.string().min(1),
+    prefix: z.string().default(''),
+    accessKeyId: z.string(),
+    secretAccessKey: z.string(),
+    region: z.string().default('auto'),
+  }),
+  // An Iceberg REST catalog (R2 Data Catalog). Not reachable from these
+  // machines, so only configuration exists for it.
+  z.object({ kind: z.literal('rest-catalog'), uri: z.string().url(), warehouse: z.string(), token: z.string() }),
+]);
+
+export const configSchema = z.object({
+  lake: lakeConfigSchema.default({ kind: 'local', path: '.hyb/lake' }),
+  clickhouse: z
+    .object({
+      url: z.string().url().default('http://127.0.0.1:8123'),
+      username: z.string().default('default'),
+      password: z.string().default(''),
+      database: z.string().default('default'),
+      /** Set to emit ON CLUSTER and Replicated engines. */
+      cluster: z.string().optional(),
+    })
+    .default({ url: 'http://127.0.0.1:8123', username: 'default', password: '', database: 'default' }),
+  retention: z
+    .object({
+      rawDays: z.number().int().min(1).default(30),
+      rollupDays: z.number().int().min(90).max(365).default(90),
+    })
+    .default({ rawDays: 30, rollupDays: 90 }),
+  ports: z
+    .object({
+      ingest: z.number().int().default(4318),
+      chdb: z.number().int().default(8124),
+      store: z.number().int().default(8123),
+      router: z.number().int().default(8787),
+    })
+    .default({ ingest: 4318, chdb: 8124, store: 8123, router: 8787 }),
+  router: z
+    .object({ healthIntervalSeconds: z.number().positive().default(30), maxStalenessSeconds: z.number().positive().default(900) })
+    .default({ healthIntervalSeconds: 30, maxStalenessSeconds: 900 }),
+});
+
+export type HybConfigInput = z.input<typeof configSchema>;
+export type HybConfig = z.output<typeof configSchema>;
