@@ -1,0 +1,41 @@
+/**
+ * Appends JSONEachRow files to the lake's Iceberg tables, one commit per file.
+ * Its own process: chDB keeps one data directory per process, and checks
+ * Iceberg write paths against the working directory, so it runs in the lake.
+ *
+ *   tsx runtime/lake/write-files.ts LAKE_DIR SOURCE FILE.jsonl [FILE.jsonl …]
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Session } from 'chdb';
+import { sourceNames, type SourceName } from '../../schemas/sources.ts';
+import { lakeTableDDL } from '../../compiler/sql/sources.ts';
+
+const [lakeArg, source, ...files] = process.argv.slice(2);
+if (!lakeArg || !source || !sourceNames.includes(source as SourceName) || files.length === 0) {
+  process.stderr.write('usage: write-files.ts LAKE_DIR SOURCE FILE.jsonl...\n');
+  process.exit(2);
+}
+const lake = resolve(lakeArg);
+const inputs = files.map((f) => resolve(f));
+mkdirSync(lake, { recursive: true });
+process.chdir(lake);
+const session = new Session(resolve(lake, '.writer', source), { connectionArgs: [`--user_files_path=${lake}`] });
+try {
+  // An existing Iceberg table is attached from its metadata, never re-created.
+  session.query(
+    existsSync(resolve(lake, source, 'metadata'))
+      ? `CREATE TABLE IF NOT EXISTS ${source} ENGINE = IcebergLocal('${source}')`
+      : lakeTableDDL(source as SourceName, `IcebergLocal('${source}')`),
+  );
+  for (const file of inputs) {
+    await session.insert({
+      table: source,
+      values: readFileSync(file),
+      format: 'JSONEachRow',
+      settings: { allow_experimental_insert_into_iceberg: 1 },
+    });
+  }
+} finally {
+  session.close();
+}

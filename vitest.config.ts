@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    // chDB keeps one data directory per process: each test file gets its own.
+    pool: 'forks',
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    include: ['tests/**/*.test.ts', 'compiler/**/*.test.ts', 'runtime/**/*.test.ts'],
+  },
+});
