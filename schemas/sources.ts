@@ -138,7 +138,7 @@ export const sourceNames = Object.keys(sources).sort() as SourceName[];
 
 /**
  * The Iceberg form of a ClickHouse type. ClickHouse's Iceberg writer takes no
- * LowCardinality, Enum or small unsigned types, stores timestamps in
+ * LowCardinality, Enum, Bool or small unsigned types, stores timestamps in
  * microseconds and reads unsigned types back signed; we declare the lake with
  * the types it will read back as, so what we write is what we read.
  */
@@ -146,7 +146,7 @@ export function lakeType(type: string): string {
   return type
     .replace(/LowCardinality\((\w+)\)/g, '$1')
     .replace(/DateTime64\(9\)/g, 'DateTime64(6)')
-    .replace(/\bBool\b/g, 'Bool')
+    .replace(/\bBool\b/g, 'Int32')
     .replace(/\bUInt(8|16)\b/g, 'Int32')
     .replace(/\bUInt(32|64)\b/g, 'Int64');
 }

@@ -84,7 +84,7 @@ CREATE TABLE IF NOT EXISTS otel_metrics_sum (
   Flags Int64,
   Value Float64,
   AggregationTemporality Int32,
-  IsMonotonic Bool
+  IsMonotonic Int32
 ) ENGINE = IcebergLocal ('otel_metrics_sum')
 PARTITION BY
   toRelativeDayNum(TimeUnix);

@@ -1,0 +1,31 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, symlinkSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { tempDir } from './lake.ts';
+
+export const projectRoot = resolve(import.meta.dirname, '../..');
+const bin = join(projectRoot, 'bin/hyb.mjs');
+
+/**
+ * A scratch copy of the project: its own metrics/, config and generated/,
+ * with the compiler and node_modules linked, so CLI tests never touch ours.
+ */
+export function scratchProject(options: { metrics?: string } = {}): string {
+  const dir = tempDir('project');
+  for (const shared of ['compiler', 'schemas', 'runtime', 'node_modules', 'package.json']) {
+    symlinkSync(join(projectRoot, shared), join(dir, shared));
+  }
+  cpSync(options.metrics ?? join(projectRoot, 'metrics'), join(dir, 'metrics'), { recursive: true });
+  cpSync(join(projectRoot, 'hyb.config.ts'), join(dir, 'hyb.config.ts'));
+  mkdirSync(join(dir, 'generated'), { recursive: true });
+  return dir;
+}
+
+export function hyb(args: readonly string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
+  const run = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+export function hybBackground(args: readonly string[], cwd: string) {
+  return spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+}
