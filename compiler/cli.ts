@@ -18,6 +18,7 @@ Commands:
 
 Options:
   --root DIR        the project folder (default: the current folder)
+  --metrics DIR     the metric files (default: ROOT/metrics)
 `;
 
 function report(diagnostics: readonly Diagnostic[], json: boolean): void {
@@ -25,9 +26,9 @@ function report(diagnostics: readonly Diagnostic[], json: boolean): void {
   else for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
 }
 
-async function compileOnce(root: string, flags: { check: boolean; json: boolean }, version: number): Promise<number> {
+async function compileOnce(root: string, flags: { check: boolean; json: boolean; metrics?: string }, version: number): Promise<number> {
   const started = performance.now();
-  const result = await compileProject(root, { version });
+  const result = await compileProject(root, { version, metricsDir: flags.metrics && resolve(flags.metrics) });
   if (result.diagnostics.length > 0) {
     report(result.diagnostics, flags.json);
     process.stderr.write(`hyb compile: ${result.diagnostics.length} error(s); generated/ left as it was\n`);
@@ -61,6 +62,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       watch: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       root: { type: 'string', default: '.' },
+      metrics: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -80,7 +82,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     clearTimeout(timer);
     timer = setTimeout(() => void compileOnce(root, values, ++version), 50);
   };
-  watch(join(root, 'metrics'), { recursive: true }, rerun);
+  watch(values.metrics ? resolve(values.metrics) : join(root, 'metrics'), { recursive: true }, rerun);
   watch(root, (_event, name) => name === 'hyb.config.ts' && rerun());
   process.stderr.write('hyb compile --watch: watching metrics/ and hyb.config.ts\n');
   return new Promise(() => {});

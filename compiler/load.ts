@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
 import { isMetric, type Metric } from './dsl/define-metric.ts';
 import type { Diagnostic } from './diagnostics.ts';
 
@@ -40,13 +41,18 @@ function errorLocation(error: unknown, absolute: string): { line?: number; colum
 export async function loadMetrics(root: string, dir: string, version = 0): Promise<LoadResult> {
   const metrics: LoadedMetric[] = [];
   const diagnostics: Diagnostic[] = [];
+  // Stack traces of a throwing metric file point at its TypeScript lines.
+  process.setSourceMapsEnabled(true);
   for (const absolute of await listMetricFiles(dir)) {
     const file = relative(root, absolute);
     let mod: Record<string, unknown>;
     try {
-      mod = await import(`${pathToFileURL(absolute).href}${version ? `?v=${version}` : ''}`);
+      // tsx everywhere (CLI and tests alike), so errors and locations read the same.
+      mod = (await tsImport(`${pathToFileURL(absolute).href}${version ? `?v=${version}` : ''}`, import.meta.url)) as Record<string, unknown>;
     } catch (error) {
-      const first = (error instanceof Error ? error.message : String(error)).split('\n').find((l) => l.trim()) ?? 'import failed';
+      const message = error instanceof Error ? error.message : String(error);
+      // esbuild: "Transform failed with 1 error:\n<file>:5:30: ERROR: Expected …"
+      const first = /ERROR: (.*)/.exec(message)?.[1] ?? message.split('\n').find((l) => l.trim()) ?? 'import failed';
       diagnostics.push({ code: 'HYB001', message: `cannot load metric file: ${first}`, file, path: [], ...errorLocation(error, absolute) });
       continue;
     }
