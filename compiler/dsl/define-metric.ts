@@ -85,15 +85,15 @@ export function isMetric(value: unknown): value is Metric {
 
 type MeasureJs<M> = M extends Measure<infer K, infer N> ? (N extends true ? JsOf<K> | null : JsOf<K>) : never;
 
-type Simplify<T> = { [K in keyof T]: T[K] } & {};
+type Simplify<T> = { -readonly [K in keyof T]: T[K] } & {};
 
 /** The row type a metric answers with. */
 export type InferRow<M> = M extends Metric<infer T>
   ? Simplify<
       (T['grain'] extends Grain ? { time: string } : unknown) &
         (T['dimensions'] extends Record<string, Expr>
-          ? { [D in keyof T['dimensions']]: T['dimensions'][D] extends Expr<infer K> ? JsOf<K> : never }
-          : unknown) & { [N in keyof T['measures']]: MeasureJs<T['measures'][N]> }
+          ? { -readonly [D in keyof T['dimensions']]: T['dimensions'][D] extends Expr<infer K> ? JsOf<K> : never }
+          : unknown) & { -readonly [N in keyof T['measures']]: MeasureJs<T['measures'][N]> }
     >
   : never;
 
@@ -103,8 +103,8 @@ type ParamJs<P> = P extends Param<infer K> ? JsOf<K> : never;
 export type InferParams<M> = M extends Metric<infer T>
   ? T['params'] extends Record<string, Param>
     ? Simplify<
-        { [P in keyof T['params'] as T['params'][P]['required'] extends true ? P : never]: ParamJs<T['params'][P]> } & {
-          [P in keyof T['params'] as T['params'][P]['required'] extends true ? never : P]?: ParamJs<T['params'][P]>;
+        { -readonly [P in keyof T['params'] as T['params'][P]['required'] extends true ? P : never]: ParamJs<T['params'][P]> } & {
+          -readonly [P in keyof T['params'] as T['params'][P]['required'] extends true ? never : P]?: ParamJs<T['params'][P]>;
         }
       >
     : Record<string, never>
