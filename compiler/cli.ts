@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createTwoFilesPatch } from 'diff';
 import { formatDiagnostic, HybError, type Diagnostic } from './diagnostics.ts';
+import { MetricLoader } from './load.ts';
 import { compileProject, staleFiles, writeGenerated } from './project.ts';
 
 const HELP = `hyb — metrics-as-code for ClickHouse and Iceberg
@@ -26,9 +27,17 @@ function report(diagnostics: readonly Diagnostic[], json: boolean): void {
   else for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
 }
 
-async function compileOnce(root: string, flags: { check: boolean; json: boolean; metrics?: string }, version: number): Promise<number> {
+/** In watch mode, what generated/ holds since the last write (saves reading it back). */
+const written = new Map<string, string>();
+
+async function compileOnce(
+  root: string,
+  flags: { check: boolean; json: boolean; metrics?: string },
+  version: number,
+  loader?: MetricLoader,
+): Promise<number> {
   const started = performance.now();
-  const result = await compileProject(root, { version, metricsDir: flags.metrics && resolve(flags.metrics) });
+  const result = await compileProject(root, { version, loader, metricsDir: flags.metrics && resolve(flags.metrics) });
   if (result.diagnostics.length > 0) {
     report(result.diagnostics, flags.json);
     process.stderr.write(`hyb compile: ${result.diagnostics.length} error(s); generated/ left as it was\n`);
@@ -46,7 +55,7 @@ async function compileOnce(root: string, flags: { check: boolean; json: boolean;
     if (!flags.json) process.stderr.write(`hyb compile --check: generated/ is up to date (${result.metrics.length} metrics)\n`);
     return 0;
   }
-  const changed = await writeGenerated(root, result.files);
+  const changed = await writeGenerated(root, result.files, loader && written);
   const ms = (performance.now() - started).toFixed(0);
   if (flags.json) process.stdout.write(`${JSON.stringify({ diagnostics: [], metrics: result.metrics.length, changed })}\n`);
   else process.stderr.write(`hyb compile: ${result.metrics.length} metrics, ${changed} file(s) changed in ${ms} ms\n`);
@@ -76,11 +85,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (!values.watch) return compileOnce(root, values, 0);
 
   let version = 1;
-  await compileOnce(root, values, version);
+  const loader = new MetricLoader();
+  await compileOnce(root, values, version, loader);
   let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> = Promise.resolve();
   const rerun = () => {
     clearTimeout(timer);
-    timer = setTimeout(() => void compileOnce(root, values, ++version), 50);
+    // One compile at a time: a rerun waits for the one in flight.
+    timer = setTimeout(() => (running = running.then(() => compileOnce(root, values, ++version, loader))), 20);
   };
   watch(values.metrics ? resolve(values.metrics) : join(root, 'metrics'), { recursive: true }, rerun);
   watch(root, (_event, name) => name === 'hyb.config.ts' && rerun());

@@ -5,7 +5,7 @@ import { configSchema, type HybConfig } from '../schemas/config.ts';
 import { compileMetrics, type CompileResult } from './compile.ts';
 import { isConfig } from './dsl/define-config.ts';
 import { HybError, type Diagnostic } from './diagnostics.ts';
-import { loadMetrics } from './load.ts';
+import { loadMetrics, type MetricLoader } from './load.ts';
 import { locateDiagnostics } from './locate.ts';
 
 export async function loadConfig(root: string, version = 0): Promise<HybConfig> {
@@ -26,11 +26,21 @@ export interface ProjectCompile extends Omit<CompileResult, 'diagnostics'> {
   readonly config: HybConfig;
 }
 
-/** Loads config and metrics from a project folder and compiles them; writes nothing. */
-export async function compileProject(root: string, options: { version?: number; metricsDir?: string } = {}): Promise<ProjectCompile> {
+/**
+ * Loads config and metrics from a project folder and compiles them; writes
+ * nothing. A watch session passes the same `loader` each time (only changed
+ * files re-import) and a rising `version` (the config re-imports); its reruns
+ * skip the formatter's disk cache, the in-memory one being enough.
+ */
+export async function compileProject(
+  root: string,
+  options: { version?: number; metricsDir?: string; loader?: MetricLoader } = {},
+): Promise<ProjectCompile> {
   const config = await loadConfig(root, options.version);
-  const loaded = await loadMetrics(root, options.metricsDir ?? join(root, 'metrics'), options.version);
-  const result = compileMetrics(loaded.metrics, config);
+  const dir = options.metricsDir ?? join(root, 'metrics');
+  const rerun = options.loader?.warm ?? false;
+  const loaded = options.loader ? await options.loader.load(root, dir) : await loadMetrics(root, dir);
+  const result = await compileMetrics(loaded.metrics, config, rerun ? undefined : root);
   const diagnostics = await locateDiagnostics(root, [...loaded.diagnostics, ...result.diagnostics]);
   return { ...result, diagnostics, config };
 }
@@ -47,18 +57,30 @@ async function listGenerated(root: string): Promise<string[]> {
 
 /** Files that differ between `generated/` and a fresh compile: [path, expected or null, actual or null]. */
 export async function staleFiles(root: string, files: ReadonlyMap<string, string>): Promise<[string, string | null, string | null][]> {
-  const stale: [string, string | null, string | null][] = [];
-  for (const [path, content] of files) {
-    const actual = await readFile(join(root, path), 'utf8').catch(() => null);
-    if (actual !== content) stale.push([path, content, actual]);
-  }
-  for (const path of await listGenerated(root)) if (!files.has(path)) stale.push([path, null, await readFile(join(root, path), 'utf8')]);
+  const read = (path: string) => readFile(join(root, path), 'utf8').catch(() => null);
+  const compared = await Promise.all([...files].map(async ([path, content]) => [path, content, await read(path)] as [string, string, string | null]));
+  const stale: [string, string | null, string | null][] = compared.filter(([, content, actual]) => actual !== content);
+  for (const path of await listGenerated(root)) if (!files.has(path)) stale.push([path, null, await read(path)]);
   return stale;
 }
 
-/** Writes the compiled files and removes generated files no longer produced. */
-export async function writeGenerated(root: string, files: ReadonlyMap<string, string>): Promise<number> {
-  const stale = await staleFiles(root, files);
+/**
+ * Writes the compiled files and removes generated files no longer produced.
+ * `written`, what an earlier call in this process wrote, stands in for reading
+ * `generated/` back (a watch rerun); it is updated to `files`.
+ */
+export async function writeGenerated(root: string, files: ReadonlyMap<string, string>, written?: Map<string, string>): Promise<number> {
+  const stale: [string, string | null, string | null][] =
+    written && written.size > 0
+      ? [
+          ...[...files].filter(([path, content]) => written.get(path) !== content).map(([path, content]) => [path, content, null] as [string, string, null]),
+          ...[...written.keys()].filter((path) => !files.has(path)).map((path) => [path, null, null] as [string, null, null]),
+        ]
+      : await staleFiles(root, files);
+  if (written) {
+    written.clear();
+    for (const [path, content] of files) written.set(path, content);
+  }
   for (const [path, content] of stale) {
     if (content === null) await rm(join(root, path));
     else {

@@ -55,9 +55,25 @@ describe('hyb compile output', () => {
     expect(hyb(['compile', '--check'], dir).status).toBe(0);
   });
 
+  it('a broken format cache costs time, never output', () => {
+    const dir = scratchProject();
+    expect(hyb(['compile'], dir).status).toBe(0);
+    const cache = join(dir, 'node_modules/.cache/hyb');
+    const files = readdirSync(cache).filter((f) => /^format-.*\.json$/.test(f));
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) writeFileSync(join(cache, f), '{"not": "what was formatted"');
+    expect(hyb(['compile', '--check'], dir).status).toBe(0);
+    // and it is rebuilt whole
+    for (const f of readdirSync(cache).filter((f) => /^format-.*\.json$/.test(f))) {
+      expect(Object.keys(JSON.parse(readFileSync(join(cache, f), 'utf8')) as object).length).toBeGreaterThan(20);
+    }
+  });
+
   it('--watch recompiles when a metric file changes', async () => {
     const dir = scratchProject();
     const child = hybBackground(['compile', '--watch'], dir);
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const target = join(dir, 'generated/queries/top_pages.fallback.sql');
     const waitFor = async (predicate: () => boolean) => {
       for (let i = 0; i < 200 && !predicate(); i++) await new Promise((r) => setTimeout(r, 50));
@@ -68,6 +84,20 @@ describe('hyb compile output', () => {
       const metric = join(dir, 'metrics/pageviews.ts');
       writeFileSync(metric, readFileSync(metric, 'utf8').replace('limit: 10', 'limit: 25'));
       expect(await waitFor(() => readFileSync(target, 'utf8').includes('LIMIT\n  25'))).toBe(true);
+      // A helper the metric imports: editing it recompiles the metric too.
+      const helper = join(dir, 'metrics/_limits.ts');
+      writeFileSync(helper, 'export const TOP = 7;\n');
+      writeFileSync(metric, `import { TOP } from './_limits.ts';\n${readFileSync(metric, 'utf8').replace('limit: 25', 'limit: TOP')}`);
+      expect(await waitFor(() => readFileSync(target, 'utf8').includes('LIMIT\n  7'))).toBe(true);
+      writeFileSync(helper, 'export const TOP = 9;\n');
+      expect(await waitFor(() => readFileSync(target, 'utf8').includes('LIMIT\n  9'))).toBe(true);
+      // A broken edit is reported and leaves generated/ alone; the fix recovers.
+      const before = readFileSync(target, 'utf8');
+      writeFileSync(metric, readFileSync(metric, 'utf8').replace('limit: TOP', "limit: 'ten'"));
+      expect(await waitFor(() => stderr.includes('metrics/pageviews.ts'))).toBe(true);
+      expect(readFileSync(target, 'utf8')).toBe(before);
+      writeFileSync(metric, readFileSync(metric, 'utf8').replace("limit: 'ten'", 'limit: 11'));
+      expect(await waitFor(() => readFileSync(target, 'utf8').includes('LIMIT\n  11'))).toBe(true);
     } finally {
       child.kill();
     }

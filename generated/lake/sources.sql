@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS otel_logs (
   ScopeAttributes Map(String, String),
   ScopeSchemaUrl String,
   LogAttributes Map(String, String)
-) ENGINE = IcebergLocal ('otel_logs')
+) ENGINE = IcebergLocal('otel_logs')
 PARTITION BY
   toRelativeDayNum(Timestamp);
 
@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS otel_metrics_gauge (
   TimeUnix DateTime64(6),
   Flags Int64,
   Value Float64
-) ENGINE = IcebergLocal ('otel_metrics_gauge')
+) ENGINE = IcebergLocal('otel_metrics_gauge')
 PARTITION BY
   toRelativeDayNum(TimeUnix);
 
@@ -63,7 +63,7 @@ CREATE TABLE IF NOT EXISTS otel_metrics_histogram (
   Min Float64,
   Max Float64,
   AggregationTemporality Int32
-) ENGINE = IcebergLocal ('otel_metrics_histogram')
+) ENGINE = IcebergLocal('otel_metrics_histogram')
 PARTITION BY
   toRelativeDayNum(TimeUnix);
 
@@ -85,7 +85,7 @@ CREATE TABLE IF NOT EXISTS otel_metrics_sum (
   Value Float64,
   AggregationTemporality Int32,
   IsMonotonic Int32
-) ENGINE = IcebergLocal ('otel_metrics_sum')
+) ENGINE = IcebergLocal('otel_metrics_sum')
 PARTITION BY
   toRelativeDayNum(TimeUnix);
 
@@ -112,6 +112,6 @@ CREATE TABLE IF NOT EXISTS otel_traces (
   `Links.SpanId` Array(String),
   `Links.TraceState` Array(String),
   `Links.Attributes` Array(Map(String, String))
-) ENGINE = IcebergLocal ('otel_traces')
+) ENGINE = IcebergLocal('otel_traces')
 PARTITION BY
   toRelativeDayNum(Timestamp);

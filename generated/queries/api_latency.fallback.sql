@@ -5,7 +5,7 @@ SELECT
   CAST(SpanAttributes['http.route'] AS String) AS route,
   CAST(count() AS UInt64) AS requests,
   CAST(
-    countIf (
+    countIf(
       (
         toFloat64OrZero(SpanAttributes['http.response.status_code']) >= 500
       )
@@ -16,7 +16,7 @@ SELECT
       count() = 0,
       NULL,
       toFloat64(
-        countIf (
+        countIf(
           (
             toFloat64OrZero(SpanAttributes['http.response.status_code']) >= 500
           )

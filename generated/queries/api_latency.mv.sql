@@ -3,25 +3,25 @@
 SELECT
   bucket AS time,
   d_route AS route,
-  CAST(countMerge (m_requests_state) AS UInt64) AS requests,
-  CAST(countIfMerge (m_serverErrors_state) AS UInt64) AS serverErrors,
+  CAST(countMerge(m_requests_state) AS UInt64) AS requests,
+  CAST(countIfMerge(m_serverErrors_state) AS UInt64) AS serverErrors,
   CAST(
     if(
-      countMerge (m_requests_state) = 0,
+      countMerge(m_requests_state) = 0,
       NULL,
-      toFloat64(countIfMerge (m_serverErrors_state)) / toFloat64(countMerge (m_requests_state))
+      toFloat64(countIfMerge(m_serverErrors_state)) / toFloat64(countMerge(m_requests_state))
     ) AS Nullable(Float64)
   ) AS errorRate,
   CAST(
-    quantileDDMerge (0.01, 0.5) (m_p50_state) AS Float64
+    quantileDDMerge(0.01, 0.5) (m_p50_state) AS Float64
   ) AS p50,
   CAST(
-    quantileDDMerge (0.01, 0.99) (m_p99_state) AS Float64
+    quantileDDMerge(0.01, 0.99) (m_p99_state) AS Float64
   ) AS p99,
   CAST(
-    sumMerge (m_avgMs_sum) / countMerge (m_avgMs_count) AS Float64
+    sumMerge(m_avgMs_sum) / countMerge(m_avgMs_count) AS Float64
   ) AS avgMs,
-  CAST(maxMerge (m_maxMs_state) AS Float64) AS maxMs
+  CAST(maxMerge(m_maxMs_state) AS Float64) AS maxMs
 FROM
   hyb_api_latency_f85cda5f
 WHERE

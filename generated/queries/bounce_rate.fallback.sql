@@ -3,12 +3,12 @@
 SELECT
   CAST(e_entryPage AS String) AS page,
   CAST(count() AS UInt64) AS sessions,
-  CAST(countIf ((e_views = 1)) AS UInt64) AS bounces,
+  CAST(countIf((e_views = 1)) AS UInt64) AS bounces,
   CAST(
     if(
       count() = 0,
       NULL,
-      toFloat64(countIf ((e_views = 1))) / toFloat64(count())
+      toFloat64(countIf((e_views = 1))) / toFloat64(count())
     ) AS Nullable(Float64)
   ) AS bounceRate
 FROM

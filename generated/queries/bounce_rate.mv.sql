@@ -3,20 +3,20 @@
 SELECT
   CAST(e_entryPage AS String) AS page,
   CAST(count() AS UInt64) AS sessions,
-  CAST(countIf ((e_views = 1)) AS UInt64) AS bounces,
+  CAST(countIf((e_views = 1)) AS UInt64) AS bounces,
   CAST(
     if(
       count() = 0,
       NULL,
-      toFloat64(countIf ((e_views = 1))) / toFloat64(count())
+      toFloat64(countIf((e_views = 1))) / toFloat64(count())
     ) AS Nullable(Float64)
   ) AS bounceRate
 FROM
   (
     SELECT
       entity_key,
-      CAST(argMinMerge (e_entryPage_state) AS String) AS e_entryPage,
-      CAST(countMerge (e_views_state) AS UInt64) AS e_views
+      CAST(argMinMerge(e_entryPage_state) AS String) AS e_entryPage,
+      CAST(countMerge(e_views_state) AS UInt64) AS e_views
     FROM
       hyb_bounce_rate_123f902f
     WHERE

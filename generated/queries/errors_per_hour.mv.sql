@@ -3,7 +3,7 @@
 SELECT
   bucket AS time,
   d_exceptionType AS exceptionType,
-  CAST(countMerge (m_errors_state) AS UInt64) AS errors
+  CAST(countMerge(m_errors_state) AS UInt64) AS errors
 FROM
   hyb_errors_per_hour_0e7a12e7
 WHERE

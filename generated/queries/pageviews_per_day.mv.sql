@@ -3,7 +3,7 @@
 SELECT
   bucket AS time,
   d_page AS page,
-  CAST(countMerge (m_views_state) AS UInt64) AS views
+  CAST(countMerge(m_views_state) AS UInt64) AS views
 FROM
   hyb_pageviews_per_day_93cbbdf0
 WHERE

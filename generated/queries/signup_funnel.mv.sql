@@ -2,14 +2,14 @@
 
 SELECT
   bucket AS time,
-  CAST(countIf ((e_level >= 1)) AS UInt64) AS viewed,
-  CAST(countIf ((e_level >= 2)) AS UInt64) AS started,
-  CAST(countIf ((e_level >= 3)) AS UInt64) AS completed,
+  CAST(countIf((e_level >= 1)) AS UInt64) AS viewed,
+  CAST(countIf((e_level >= 2)) AS UInt64) AS started,
+  CAST(countIf((e_level >= 3)) AS UInt64) AS completed,
   CAST(
     if(
-      countIf ((e_level >= 1)) = 0,
+      countIf((e_level >= 1)) = 0,
       NULL,
-      toFloat64(countIf ((e_level >= 3))) / toFloat64(countIf ((e_level >= 1)))
+      toFloat64(countIf((e_level >= 3))) / toFloat64(countIf((e_level >= 1)))
     ) AS Nullable(Float64)
   ) AS conversion
 FROM
@@ -18,7 +18,7 @@ FROM
       bucket,
       entity_key,
       CAST(
-        windowFunnelMerge (3600000) (e_level_state) AS UInt64
+        windowFunnelMerge(3600000) (e_level_state) AS UInt64
       ) AS e_level
     FROM
       hyb_signup_funnel_326930e7

@@ -2,8 +2,8 @@
 
 SELECT
   d_exceptionType AS exceptionType,
-  CAST(countMerge (m_errors_state) AS UInt64) AS errors,
-  CAST(uniqExactMerge (m_users_state) AS UInt64) AS users
+  CAST(countMerge(m_errors_state) AS UInt64) AS errors,
+  CAST(uniqExactMerge(m_users_state) AS UInt64) AS users
 FROM
   hyb_top_errors_8e114b88
 WHERE

@@ -2,8 +2,8 @@
 
 SELECT
   d_page AS page,
-  CAST(countMerge (m_views_state) AS UInt64) AS views,
-  CAST(uniqMerge (m_visitors_state) AS UInt64) AS visitors
+  CAST(countMerge(m_views_state) AS UInt64) AS views,
+  CAST(uniqMerge(m_visitors_state) AS UInt64) AS visitors
 FROM
   hyb_top_pages_c3f6361f
 WHERE

@@ -2,7 +2,7 @@
 
 SELECT
   bucket AS time,
-  CAST(uniqMerge (m_visitors_state) AS UInt64) AS visitors
+  CAST(uniqMerge(m_visitors_state) AS UInt64) AS visitors
 FROM
   hyb_unique_visitors_per_day_3fc76e14
 WHERE

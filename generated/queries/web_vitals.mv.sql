@@ -4,12 +4,12 @@ SELECT
   d_page AS page,
   d_vital AS vital,
   CAST(
-    quantileDDMerge (0.01, 0.75) (m_p75_state) AS Float64
+    quantileDDMerge(0.01, 0.75) (m_p75_state) AS Float64
   ) AS p75,
   CAST(
-    quantileDDMerge (0.01, 0.95) (m_p95_state) AS Float64
+    quantileDDMerge(0.01, 0.95) (m_p95_state) AS Float64
   ) AS p95,
-  CAST(countMerge (m_samples_state) AS UInt64) AS samples
+  CAST(countMerge(m_samples_state) AS UInt64) AS samples
 FROM
   hyb_web_vitals_283778f0
 WHERE

@@ -21,25 +21,25 @@ TO hyb_api_latency_f85cda5f AS
 SELECT
   toDateTime(toStartOfHour(Timestamp, 'UTC'), 'UTC') AS bucket,
   CAST(SpanAttributes['http.route'] AS String) AS d_route,
-  countState () AS m_requests_state,
-  countIfState (
+  countState() AS m_requests_state,
+  countIfState(
     (
       toFloat64OrZero(SpanAttributes['http.response.status_code']) >= 500
     )
   ) AS m_serverErrors_state,
-  quantileDDState (0.01, 0.5) (
+  quantileDDState(0.01, 0.5) (
     toFloat64((toFloat64(Duration) / toFloat64(1000000)))
   ) AS m_p50_state,
-  quantileDDState (0.01, 0.99) (
+  quantileDDState(0.01, 0.99) (
     toFloat64((toFloat64(Duration) / toFloat64(1000000)))
   ) AS m_p99_state,
-  sumState (
+  sumState(
     CAST(
       (toFloat64(Duration) / toFloat64(1000000)) AS Float64
     )
   ) AS m_avgMs_sum,
-  countState () AS m_avgMs_count,
-  maxState (
+  countState() AS m_avgMs_count,
+  maxState(
     CAST(
       (toFloat64(Duration) / toFloat64(1000000)) AS Float64
     )

@@ -16,11 +16,11 @@ TO hyb_bounce_rate_123f902f AS
 SELECT
   toDateTime(toStartOfDay(Timestamp, 'UTC'), 'UTC') AS bucket,
   CAST(LogAttributes['session.id'] AS String) AS entity_key,
-  argMinState (
+  argMinState(
     CAST(LogAttributes['url.path'] AS String),
     CAST(Timestamp AS DateTime64(6, 'UTC'))
   ) AS e_entryPage_state,
-  countState () AS e_views_state
+  countState() AS e_views_state
 FROM
   otel_logs
 WHERE

@@ -17,7 +17,7 @@ SELECT
   toDateTime(toStartOfHour(Timestamp, 'UTC'), 'UTC') AS bucket,
   CAST(LogAttributes['exception.type'] AS String) AS d_exceptionType,
   CAST(LogAttributes['user.id'] AS String) AS p_userId,
-  countState () AS m_errors_state
+  countState() AS m_errors_state
 FROM
   otel_logs
 WHERE

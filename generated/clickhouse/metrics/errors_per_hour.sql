@@ -15,7 +15,7 @@ TO hyb_errors_per_hour_0e7a12e7 AS
 SELECT
   toDateTime(toStartOfHour(Timestamp, 'UTC'), 'UTC') AS bucket,
   CAST(LogAttributes['exception.type'] AS String) AS d_exceptionType,
-  countState () AS m_errors_state
+  countState() AS m_errors_state
 FROM
   otel_logs
 WHERE

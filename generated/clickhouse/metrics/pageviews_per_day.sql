@@ -17,7 +17,7 @@ SELECT
   toDateTime(toStartOfDay(Timestamp, 'UTC'), 'UTC') AS bucket,
   CAST(LogAttributes['url.path'] AS String) AS d_page,
   CAST(ServiceName AS String) AS p_service,
-  countState () AS m_views_state
+  countState() AS m_views_state
 FROM
   otel_logs
 WHERE

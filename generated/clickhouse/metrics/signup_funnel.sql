@@ -21,7 +21,7 @@ TO hyb_signup_funnel_326930e7 AS
 SELECT
   toDateTime(toStartOfDay(Timestamp, 'UTC'), 'UTC') AS bucket,
   CAST(LogAttributes['user.id'] AS String) AS entity_key,
-  windowFunnelState (3600000) (
+  windowFunnelState(3600000) (
     toUInt64(
       toUnixTimestamp64Milli(CAST(Timestamp AS DateTime64(6, 'UTC')))
     ),

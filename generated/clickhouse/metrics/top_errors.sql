@@ -16,8 +16,8 @@ TO hyb_top_errors_8e114b88 AS
 SELECT
   toDateTime(toStartOfHour(Timestamp, 'UTC'), 'UTC') AS bucket,
   CAST(LogAttributes['exception.type'] AS String) AS d_exceptionType,
-  countState () AS m_errors_state,
-  uniqExactState (CAST(LogAttributes['user.id'] AS String)) AS m_users_state
+  countState() AS m_errors_state,
+  uniqExactState(CAST(LogAttributes['user.id'] AS String)) AS m_users_state
 FROM
   otel_logs
 WHERE

@@ -16,8 +16,8 @@ TO hyb_top_pages_c3f6361f AS
 SELECT
   toDateTime(toStartOfHour(Timestamp, 'UTC'), 'UTC') AS bucket,
   CAST(LogAttributes['url.path'] AS String) AS d_page,
-  countState () AS m_views_state,
-  uniqState (CAST(LogAttributes['user.id'] AS String)) AS m_visitors_state
+  countState() AS m_views_state,
+  uniqState(CAST(LogAttributes['user.id'] AS String)) AS m_visitors_state
 FROM
   otel_logs
 WHERE

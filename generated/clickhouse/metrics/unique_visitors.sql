@@ -13,7 +13,7 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS hyb_unique_visitors_98f3e651_mv
 TO hyb_unique_visitors_98f3e651 AS
 SELECT
   toDateTime(toStartOfHour(Timestamp, 'UTC'), 'UTC') AS bucket,
-  uniqState (CAST(LogAttributes['user.id'] AS String)) AS m_visitors_state
+  uniqState(CAST(LogAttributes['user.id'] AS String)) AS m_visitors_state
 FROM
   otel_logs
 WHERE

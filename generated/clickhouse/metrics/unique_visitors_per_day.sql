@@ -13,7 +13,7 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS hyb_unique_visitors_per_day_3fc76e14_mv
 TO hyb_unique_visitors_per_day_3fc76e14 AS
 SELECT
   toDateTime(toStartOfDay(Timestamp, 'UTC'), 'UTC') AS bucket,
-  uniqState (CAST(LogAttributes['user.id'] AS String)) AS m_visitors_state
+  uniqState(CAST(LogAttributes['user.id'] AS String)) AS m_visitors_state
 FROM
   otel_logs
 WHERE

@@ -19,13 +19,13 @@ SELECT
   toDateTime(toStartOfHour(Timestamp, 'UTC'), 'UTC') AS bucket,
   CAST(LogAttributes['url.path'] AS String) AS d_page,
   CAST(LogAttributes['web_vital.name'] AS String) AS d_vital,
-  quantileDDState (0.01, 0.75) (
+  quantileDDState(0.01, 0.75) (
     toFloat64(toFloat64OrZero(LogAttributes['web_vital.value']))
   ) AS m_p75_state,
-  quantileDDState (0.01, 0.95) (
+  quantileDDState(0.01, 0.95) (
     toFloat64(toFloat64OrZero(LogAttributes['web_vital.value']))
   ) AS m_p95_state,
-  countState () AS m_samples_state
+  countState() AS m_samples_state
 FROM
   otel_logs
 WHERE
