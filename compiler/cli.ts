@@ -3,8 +3,9 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createTwoFilesPatch } from 'diff';
 import { formatDiagnostic, HybError, type Diagnostic } from './diagnostics.ts';
+import { CompileCache } from './compile.ts';
 import { MetricLoader } from './load.ts';
-import { compileProject, staleFiles, writeGenerated } from './project.ts';
+import { compileProject, loadConfig, staleFiles, writeGenerated } from './project.ts';
 
 const HELP = `hyb — metrics-as-code for ClickHouse and Iceberg
 
@@ -15,11 +16,15 @@ Commands:
     --check         exit 1 with a diff when generated/ is stale; write nothing
     --watch         recompile whenever metrics/ or hyb.config.ts changes
     --json          print diagnostics as JSON
+    --metrics DIR   the metric files (default: ROOT/metrics)
+  serve chdb        the chDB query service over the lake (POST /query, GET /health)
+    --port N        default: ports.chdb of hyb.config.ts (8124); 0 picks a free one
+    --host H        default: 127.0.0.1
+                    HYB_CHDB_TOKEN set: requests need Authorization: Bearer <token>
   help              this text
 
 Options:
   --root DIR        the project folder (default: the current folder)
-  --metrics DIR     the metric files (default: ROOT/metrics)
 `;
 
 function report(diagnostics: readonly Diagnostic[], json: boolean): void {
@@ -27,17 +32,21 @@ function report(diagnostics: readonly Diagnostic[], json: boolean): void {
   else for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
 }
 
-/** In watch mode, what generated/ holds since the last write (saves reading it back). */
-const written = new Map<string, string>();
+/** What a watch keeps between compiles: loaded modules, compiled metrics, and what generated/ holds. */
+interface WatchSession {
+  readonly loader: MetricLoader;
+  readonly cache: CompileCache;
+  readonly written: Map<string, string>;
+}
 
 async function compileOnce(
   root: string,
   flags: { check: boolean; json: boolean; metrics?: string },
   version: number,
-  loader?: MetricLoader,
+  session?: WatchSession,
 ): Promise<number> {
   const started = performance.now();
-  const result = await compileProject(root, { version, loader, metricsDir: flags.metrics && resolve(flags.metrics) });
+  const result = await compileProject(root, { version, loader: session?.loader, cache: session?.cache, metricsDir: flags.metrics && resolve(flags.metrics) });
   if (result.diagnostics.length > 0) {
     report(result.diagnostics, flags.json);
     process.stderr.write(`hyb compile: ${result.diagnostics.length} error(s); generated/ left as it was\n`);
@@ -55,44 +64,36 @@ async function compileOnce(
     if (!flags.json) process.stderr.write(`hyb compile --check: generated/ is up to date (${result.metrics.length} metrics)\n`);
     return 0;
   }
-  const changed = await writeGenerated(root, result.files, loader && written);
+  const changed = await writeGenerated(root, result.files, session?.written);
   const ms = (performance.now() - started).toFixed(0);
   if (flags.json) process.stdout.write(`${JSON.stringify({ diagnostics: [], metrics: result.metrics.length, changed })}\n`);
   else process.stderr.write(`hyb compile: ${result.metrics.length} metrics, ${changed} file(s) changed in ${ms} ms\n`);
   return 0;
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
+async function compileCommand(argv: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
     args: [...argv],
-    allowPositionals: true,
     options: {
       check: { type: 'boolean', default: false },
       watch: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       root: { type: 'string', default: '.' },
       metrics: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  const [command = 'help'] = positionals;
   const root = resolve(values.root);
-  if (values.help || command === 'help') {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  if (command !== 'compile') throw new HybError('HYB_USAGE', `unknown command '${command}'; see hyb --help`);
   if (!values.watch) return compileOnce(root, values, 0);
 
   let version = 1;
-  const loader = new MetricLoader();
-  await compileOnce(root, values, version, loader);
+  const session: WatchSession = { loader: new MetricLoader(), cache: new CompileCache(root), written: new Map() };
+  await compileOnce(root, values, version, session);
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
   const rerun = () => {
     clearTimeout(timer);
     // One compile at a time: a rerun waits for the one in flight.
-    timer = setTimeout(() => (running = running.then(() => compileOnce(root, values, ++version, loader))), 20);
+    timer = setTimeout(() => (running = running.then(() => compileOnce(root, values, ++version, session))), 20);
   };
   watch(values.metrics ? resolve(values.metrics) : join(root, 'metrics'), { recursive: true }, rerun);
   watch(root, (_event, name) => name === 'hyb.config.ts' && rerun());
@@ -100,10 +101,56 @@ export async function main(argv: readonly string[]): Promise<number> {
   return new Promise(() => {});
 }
 
+/** A port number from a flag, or a usage error naming the flag. */
+function portFlag(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new HybError('HYB_USAGE', `--port: '${value}' is not a port number`);
+  return port;
+}
+
+async function serveCommand(argv: readonly string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: { root: { type: 'string', default: '.' }, port: { type: 'string' }, host: { type: 'string' } },
+  });
+  const root = resolve(values.root);
+  const config = await loadConfig(root);
+  const port = portFlag(values.port);
+  switch (positionals[0]) {
+    case 'chdb': {
+      const { serveChdb } = await import('../runtime/chdb/main.ts');
+      await serveChdb({ root, config, port, host: values.host, token: process.env.HYB_CHDB_TOKEN || undefined });
+      return new Promise(() => {});
+    }
+    default:
+      throw new HybError('HYB_USAGE', `hyb serve: unknown service '${positionals[0] ?? ''}'; one of: chdb`);
+  }
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command = 'help', ...rest] = argv;
+  switch (command) {
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(HELP);
+      return 0;
+    case 'compile':
+      return compileCommand(rest);
+    case 'serve':
+      return serveCommand(rest);
+    default:
+      throw new HybError('HYB_USAGE', `unknown command '${command}'; see hyb --help`);
+  }
+}
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    const code = error instanceof HybError ? error.code : 'HYB_INTERNAL';
+    const parseError = String((error as NodeJS.ErrnoException).code ?? '').startsWith('ERR_PARSE_ARGS');
+    const code = error instanceof HybError ? error.code : parseError ? 'HYB_USAGE' : 'HYB_INTERNAL';
     process.stderr.write(`hyb: ${code}: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(2);
   },

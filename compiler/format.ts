@@ -25,16 +25,23 @@ const formatterKey = sha1(
 ).slice(0, 12);
 const cacheFile = (root: string) => join(root, 'node_modules', '.cache', 'hyb', `format-${formatterKey}.json`);
 
-/** The statements of the last batch, formatted; each batch replaces it, so it stays bounded. */
-let memory = new Map<string, string>();
-
 /**
- * Formats every statement, in order. With `root`, reads and then rewrites the
- * on-disk cache there; a missing or broken cache file only means more work.
+ * What formatting keeps between compiles of one session. `memory` holds the
+ * last batch (each batch replaces it, so it stays bounded); `root` enables
+ * the disk cache, which is read and rewritten only while `memory` is empty,
+ * i.e. on a session's first compile.
  */
-export async function formatAll(sqls: readonly string[], root?: string): Promise<string[]> {
+export interface FormatCache {
+  memory: Map<string, string>;
+  readonly root?: string;
+}
+
+/** Formats every statement, in order; a missing or broken cache only means more work. */
+export async function formatAll(sqls: readonly string[], cache: FormatCache = { memory: new Map() }): Promise<string[]> {
+  const { memory, root } = cache;
+  const useDisk = root !== undefined && memory.size === 0;
   let disk: Record<string, string> = {};
-  if (root && sqls.some((sql) => !memory.has(sql))) {
+  if (useDisk) {
     const parsed: unknown = await readFile(cacheFile(root), 'utf8')
       .then(JSON.parse)
       .catch(() => null);
@@ -51,8 +58,8 @@ export async function formatAll(sqls: readonly string[], root?: string): Promise
     }
     next.set(sql, out);
   }
-  memory = next;
-  if (root && formatted > 0) {
+  cache.memory = next;
+  if (useDisk && formatted > 0) {
     const file = cacheFile(root);
     const entries = Object.fromEntries([...next].map(([sql, out]) => [sha1(sql), out]));
     await mkdir(join(file, '..'), { recursive: true });

@@ -75,11 +75,6 @@ export class MetricLoader {
   #files = new Map<string, FileLoad>();
   #helpers = '';
 
-  /** True once a load has run: later loads are reruns. */
-  get warm(): boolean {
-    return this.#scope !== undefined;
-  }
-
   async load(root: string, dir: string): Promise<LoadResult> {
     // Stack traces of a throwing metric file point at its TypeScript lines.
     process.setSourceMapsEnabled(true);

@@ -2,7 +2,7 @@ import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { configSchema, type HybConfig } from '../schemas/config.ts';
-import { compileMetrics, type CompileResult } from './compile.ts';
+import { CompileCache, compileMetrics, type CompileResult } from './compile.ts';
 import { isConfig } from './dsl/define-config.ts';
 import { HybError, type Diagnostic } from './diagnostics.ts';
 import { loadMetrics, type MetricLoader } from './load.ts';
@@ -28,19 +28,18 @@ export interface ProjectCompile extends Omit<CompileResult, 'diagnostics'> {
 
 /**
  * Loads config and metrics from a project folder and compiles them; writes
- * nothing. A watch session passes the same `loader` each time (only changed
- * files re-import) and a rising `version` (the config re-imports); its reruns
- * skip the formatter's disk cache, the in-memory one being enough.
+ * nothing. A watch session passes the same `loader` and `cache` each time
+ * (only changed files re-import and re-compile) and a rising `version` (the
+ * config re-imports).
  */
 export async function compileProject(
   root: string,
-  options: { version?: number; metricsDir?: string; loader?: MetricLoader } = {},
+  options: { version?: number; metricsDir?: string; loader?: MetricLoader; cache?: CompileCache } = {},
 ): Promise<ProjectCompile> {
   const config = await loadConfig(root, options.version);
   const dir = options.metricsDir ?? join(root, 'metrics');
-  const rerun = options.loader?.warm ?? false;
   const loaded = options.loader ? await options.loader.load(root, dir) : await loadMetrics(root, dir);
-  const result = await compileMetrics(loaded.metrics, config, rerun ? undefined : root);
+  const result = await compileMetrics(loaded.metrics, config, options.cache ?? new CompileCache(root));
   const diagnostics = await locateDiagnostics(root, [...loaded.diagnostics, ...result.diagnostics]);
   return { ...result, diagnostics, config };
 }

@@ -26,6 +26,6 @@ export function hyb(args: readonly string[], cwd: string): { status: number | nu
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
-export function hybBackground(args: readonly string[], cwd: string) {
-  return spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+export function hybBackground(args: readonly string[], cwd: string, env: Record<string, string> = {}) {
+  return spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
 }

@@ -1,0 +1,49 @@
+/**
+ * Where the lake's Iceberg tables are, as chDB table functions (to read) and
+ * table engines (to write). One table per source, at `<lake>/<source>/`.
+ */
+import { resolve } from 'node:path';
+import type { HybConfig } from '../../schemas/config.ts';
+import type { SourceName } from '../../schemas/sources.ts';
+
+export type LakeConfig = HybConfig['lake'];
+
+const literal = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/** The S3 URL of a source's table folder. */
+export function s3TableUrl(lake: Extract<LakeConfig, { kind: 's3' }>, source: SourceName): string {
+  const prefix = lake.prefix && !lake.prefix.endsWith('/') ? `${lake.prefix}/` : lake.prefix;
+  return `${lake.endpoint.replace(/\/$/, '')}/${lake.bucket}/${prefix}${source}/`;
+}
+
+/** The local lake folder, absolute; relative paths are from the project root. */
+export function localLakePath(root: string, lake: Extract<LakeConfig, { kind: 'local' }>): string {
+  return resolve(root, lake.path);
+}
+
+/** A table function that reads a source's newest snapshot. */
+export function lakeReadFunction(root: string, lake: LakeConfig, source: SourceName): string {
+  switch (lake.kind) {
+    case 'local':
+      return `icebergLocal(${literal(resolve(localLakePath(root, lake), source))})`;
+    case 's3':
+      return `icebergS3(${literal(s3TableUrl(lake, source))}, ${literal(lake.accessKeyId)}, ${literal(lake.secretAccessKey)})`;
+    case 'rest-catalog':
+      throw new Error('lake.kind rest-catalog: reading through an Iceberg REST catalog is not supported yet; use local or s3');
+  }
+}
+
+/**
+ * The table engine a writer appends through. Local paths are relative: chDB
+ * checks them against the working directory, so writers run inside the lake.
+ */
+export function lakeWriteEngine(lake: LakeConfig, source: SourceName): string {
+  switch (lake.kind) {
+    case 'local':
+      return `IcebergLocal(${literal(source)})`;
+    case 's3':
+      return `IcebergS3(${literal(s3TableUrl(lake, source))}, ${literal(lake.accessKeyId)}, ${literal(lake.secretAccessKey)})`;
+    case 'rest-catalog':
+      throw new Error('lake.kind rest-catalog: writing through an Iceberg REST catalog is not supported yet; use local or s3');
+  }
+}

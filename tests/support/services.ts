@@ -1,0 +1,62 @@
+import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hybBackground, scratchProject } from './project.ts';
+
+/** A scratch project whose hyb.config.ts points at `lake` (a local folder). */
+export function projectWithLake(lake: string): string {
+  const dir = scratchProject();
+  writeFileSync(
+    join(dir, 'hyb.config.ts'),
+    `import { defineConfig } from './compiler/dsl/index.ts';\nexport default defineConfig({ lake: { kind: 'local', path: ${JSON.stringify(lake)} } });\n`,
+  );
+  return dir;
+}
+
+export interface RunningService {
+  readonly url: string;
+  readonly child: ChildProcess;
+  readonly stderr: () => string;
+  stop(): Promise<void>;
+}
+
+/** Starts `hyb serve <args>` on a free port and waits for its "listening on" line. */
+export async function startService(args: readonly string[], cwd: string, env: Record<string, string> = {}): Promise<RunningService> {
+  const child = hybBackground(['serve', ...args, '--port', '0'], cwd, env);
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`hyb serve ${args.join(' ')} did not start:\n${stderr}`)), 30_000);
+    child.stderr!.on('data', () => {
+      const match = /listening on (http:\/\/\S+)/.exec(stderr);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`hyb serve ${args.join(' ')} exited with ${code}:\n${stderr}`)));
+  });
+  return {
+    url,
+    child,
+    stderr: () => stderr,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: response.status, body: parsed };
+}
