@@ -85,9 +85,9 @@ async function compileCommand(argv: readonly string[]): Promise<number> {
   const root = resolve(values.root);
   if (!values.watch) return compileOnce(root, values, 0);
 
-  let version = 1;
+  // Watch before the first compile, so an edit made while it runs is not missed.
   const session: WatchSession = { loader: new MetricLoader(), cache: new CompileCache(root), written: new Map() };
-  await compileOnce(root, values, version, session);
+  let version = 1;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
   const rerun = () => {
@@ -97,6 +97,8 @@ async function compileCommand(argv: readonly string[]): Promise<number> {
   };
   watch(values.metrics ? resolve(values.metrics) : join(root, 'metrics'), { recursive: true }, rerun);
   watch(root, (_event, name) => name === 'hyb.config.ts' && rerun());
+  running = compileOnce(root, values, version, session);
+  await running;
   process.stderr.write('hyb compile --watch: watching metrics/ and hyb.config.ts\n');
   return new Promise(() => {});
 }

@@ -13,6 +13,7 @@ import type { CompiledMetric } from '../compiler/codegen/typescript.ts';
 import { generate, type Rows } from '../runtime/seed/generate.ts';
 import { attachLake, openEngine, queryJson, tempDir, writeLake } from './support/lake.ts';
 import { projectRoot } from './support/project.ts';
+import { expectSameRows, floatColumns } from './support/compare.ts';
 import { postJson, projectWithLake, startService, type RunningService } from './support/services.ts';
 
 const START = '2026-03-02';
@@ -62,8 +63,11 @@ describe('chDB service', () => {
       const answer = await query({ sql: m.sql.fallbackQuery, params });
       expect(answer.status, `${m.ir.name}: ${JSON.stringify(answer.body)}`).toBe(200);
       const local = queryJson(session, m.sql.fallbackQuery, params);
-      expect(answer.body.meta, m.ir.name).toEqual(local.meta);
-      expect(answer.body.data, m.ir.name).toEqual(local.data);
+      try {
+        expectSameRows(answer.body, local, floatColumns(m));
+      } catch (error) {
+        throw new Error(`${m.ir.name}: ${(error as Error).message}`);
+      }
       expect(answer.body.rows).toBe(local.data.length);
       expect(answer.body.data.length, `${m.ir.name} has rows`).toBeGreaterThan(0);
       expect(answer.body.statistics.rowsRead, m.ir.name).toBeGreaterThan(0);

@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileProject } from '../compiler/project.ts';
 import type { CompiledMetric } from '../compiler/codegen/typescript.ts';
 import { generate, type Rows } from '../runtime/seed/generate.ts';
-import { attachLake, insertRaw, openEngine, queryJson, tempDir, writeLake, type JsonResult } from './support/lake.ts';
+import { attachLake, insertRaw, openEngine, queryJson, tempDir, writeLake } from './support/lake.ts';
+import { expectSameRows, floatColumns } from './support/compare.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const DAYS = 3;
@@ -61,22 +62,6 @@ function paramValues(m: CompiledMetric): Record<string, unknown>[] {
   return userParams.some((p) => !p.required) ? [all, optionalAbsent] : [requiredOnly];
 }
 
-function expectSameRows(mv: JsonResult, fallback: JsonResult, floatColumns: ReadonlySet<string>): void {
-  expect(mv.meta).toEqual(fallback.meta);
-  expect(mv.data.length).toBe(fallback.data.length);
-  mv.data.forEach((row, i) => {
-    const other = fallback.data[i]!;
-    for (const [key, value] of Object.entries(row)) {
-      if (floatColumns.has(key) && typeof value === 'number' && typeof other[key] === 'number') {
-        const b = other[key] as number;
-        expect(Math.abs(value - b), `${key} row ${i}: ${value} vs ${b}`).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(b)));
-      } else {
-        expect(value, `${key} row ${i}`).toEqual(other[key]);
-      }
-    }
-  });
-}
-
 describe('MV path equals fallback path', () => {
   it('covers every metric in metrics/', () => {
     expect(metrics.map((m) => m.ir.name).length).toBeGreaterThanOrEqual(10);
@@ -86,14 +71,13 @@ describe('MV path equals fallback path', () => {
     const range = ranges[rangeName as keyof typeof ranges];
     for (const m of metrics) {
       if (!m.sql.mvQuery) continue;
-      const floats = new Set(m.sql.columns.filter((c) => c.type.includes('Float')).map((c) => c.name));
-      for (const params of paramValues(m)) {
+            for (const params of paramValues(m)) {
         const bound = { ...range, ...params };
         const mv = queryJson(session, m.sql.mvQuery, bound);
         const fallback = queryJson(session, m.sql.fallbackQuery, bound);
         expect(fallback.data.length, `${m.ir.name} returns rows over ${rangeName}`).toBeGreaterThan(0);
         try {
-          expectSameRows(mv, fallback, floats);
+          expectSameRows(mv, fallback, floatColumns(m));
         } catch (error) {
           throw new Error(`${m.ir.name} with ${JSON.stringify(params)} over ${rangeName}: ${(error as Error).message}`);
         }

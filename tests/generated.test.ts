@@ -80,7 +80,7 @@ describe('hyb compile output', () => {
       return predicate();
     };
     try {
-      expect(await waitFor(() => existsSync(target))).toBe(true);
+      expect(await waitFor(() => existsSync(target) && stderr.includes('watching'))).toBe(true);
       const metric = join(dir, 'metrics/pageviews.ts');
       writeFileSync(metric, readFileSync(metric, 'utf8').replace('limit: 10', 'limit: 25'));
       expect(await waitFor(() => readFileSync(target, 'utf8').includes('LIMIT\n  25'))).toBe(true);
