@@ -17,8 +17,9 @@ Commands:
     --watch         recompile whenever metrics/ or hyb.config.ts changes
     --json          print diagnostics as JSON
     --metrics DIR   the metric files (default: ROOT/metrics)
+  serve ingest      the OTLP/HTTP receiver writing the lake (POST /v1/logs, /v1/traces, /v1/metrics)
   serve chdb        the chDB query service over the lake (POST /query, GET /health)
-    --port N        default: ports.chdb of hyb.config.ts (8124); 0 picks a free one
+    --port N        default: ports.ingest (4318) / ports.chdb (8124) of hyb.config.ts; 0 picks a free one
     --host H        default: 127.0.0.1
                     HYB_CHDB_TOKEN set: requests need Authorization: Bearer <token>
   help              this text
@@ -126,8 +127,13 @@ async function serveCommand(argv: readonly string[]): Promise<number> {
       await serveChdb({ root, config, port, host: values.host, token: process.env.HYB_CHDB_TOKEN || undefined });
       return new Promise(() => {});
     }
+    case 'ingest': {
+      const { serveIngest } = await import('../runtime/ingest/main.ts');
+      await serveIngest({ root, config, port, host: values.host });
+      return new Promise(() => {});
+    }
     default:
-      throw new HybError('HYB_USAGE', `hyb serve: unknown service '${positionals[0] ?? ''}'; one of: chdb`);
+      throw new HybError('HYB_USAGE', `hyb serve: unknown service '${positionals[0] ?? ''}'; one of: chdb, ingest`);
   }
 }
 

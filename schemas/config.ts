@@ -43,6 +43,22 @@ export const configSchema = z.object({
       router: z.number().int().default(8787),
     })
     .default({ ingest: 4318, chdb: 8124, store: 8123, router: 8787 }),
+  ingest: z
+    .object({
+      /** WAL and commit state; a local folder even when the lake is on S3. */
+      stateDir: z.string().default('.hyb/ingest'),
+      /** Largest request body, compressed or not (413 above). */
+      maxBodyBytes: z.number().int().positive().default(16 * 2 ** 20),
+      /** Acknowledged bytes not yet in the lake before requests get 503. */
+      maxBufferBytes: z.number().int().positive().default(256 * 2 ** 20),
+      /** Requests in progress before new ones get 429. */
+      maxConcurrentRequests: z.number().int().positive().default(64),
+      /** A source's buffer becomes one Iceberg commit at this many rows, bytes or seconds. */
+      flushRows: z.number().int().positive().default(250_000),
+      flushBytes: z.number().int().positive().default(128 * 2 ** 20),
+      flushSeconds: z.number().positive().default(30),
+    })
+    .prefault({}),
   router: z
     .object({ healthIntervalSeconds: z.number().positive().default(30), maxStalenessSeconds: z.number().positive().default(900) })
     .default({ healthIntervalSeconds: 30, maxStalenessSeconds: 900 }),

@@ -3,14 +3,23 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hybBackground, scratchProject } from './project.ts';
 
-/** A scratch project whose hyb.config.ts points at `lake` (a local folder). */
-export function projectWithLake(lake: string): string {
+/** A scratch project whose hyb.config.ts points at `lake` (a local folder), plus `config`. */
+export function projectWithLake(lake: string, config: Record<string, unknown> = {}): string {
   const dir = scratchProject();
-  writeFileSync(
-    join(dir, 'hyb.config.ts'),
-    `import { defineConfig } from './compiler/dsl/index.ts';\nexport default defineConfig({ lake: { kind: 'local', path: ${JSON.stringify(lake)} } });\n`,
-  );
+  const full = { ...config, lake: { kind: 'local', path: lake } };
+  writeFileSync(join(dir, 'hyb.config.ts'), `import { defineConfig } from './compiler/dsl/index.ts';\nexport default defineConfig(${JSON.stringify(full)});\n`);
   return dir;
+}
+
+/** Polls `probe` until it returns a value `done` accepts; the last value otherwise. */
+export async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let value = await probe();
+  while (!done(value) && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 200));
+    value = await probe();
+  }
+  return value;
 }
 
 export interface RunningService {

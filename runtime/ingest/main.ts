@@ -1,0 +1,88 @@
+/**
+ * `hyb serve ingest`: the OTLP receiver, its WAL and the lake writer in one
+ * process (chDB keeps one session per process; a local lake makes the
+ * process move into it).
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { serve } from '@hono/node-server';
+import { Session } from 'chdb';
+import type { HybConfig } from '../../schemas/config.ts';
+import { localLakePath } from '../lake/location.ts';
+import { ingestService } from './service.ts';
+import { Wal } from './wal.ts';
+import { LakeWriter } from './writer.ts';
+
+export interface ServeIngestOptions {
+  readonly root: string;
+  readonly config: HybConfig;
+  readonly port?: number;
+  readonly host?: string;
+}
+
+const log = (message: string) => process.stderr.write(`hyb serve ingest: ${message}\n`);
+
+export async function serveIngest(options: ServeIngestOptions): Promise<string> {
+  const { config } = options;
+  const settings = config.ingest;
+  const stateDir = resolve(options.root, settings.stateDir);
+  mkdirSync(stateDir, { recursive: true });
+  if (config.lake.kind === 'local') {
+    const lake = localLakePath(options.root, config.lake);
+    mkdirSync(lake, { recursive: true });
+    process.chdir(lake); // chDB checks local Iceberg paths against the working directory
+  }
+  const session = new Session(join(stateDir, 'chdb'));
+  const { wal, records } = await Wal.open(join(stateDir, 'wal'));
+  const writer = new LakeWriter(session, config.lake, join(stateDir, 'state'), {
+    maxRows: settings.flushRows,
+    maxBytes: settings.flushBytes,
+    maxAgeMs: settings.flushSeconds * 1000,
+  });
+  const { replayedRows } = await writer.recover(records);
+  if (replayedRows > 0) log(`replaying ${replayedRows} acknowledged rows from the WAL`);
+  await writer.flush(true);
+  wal.release(writer.durableSeq);
+
+  const flush = (all = false) =>
+    writer.flush(all).then(
+      () => wal.release(writer.durableSeq),
+      (error: unknown) => log(`flush failed, will retry: ${(error as Error).message}`),
+    );
+  const timer = setInterval(() => void flush(), Math.max(100, Math.min(1000, (settings.flushSeconds * 1000) / 4)));
+
+  const app = ingestService(
+    {
+      async accept(parts) {
+        const seq = await wal.append(parts);
+        writer.add(seq, parts);
+        if (writer.bufferedBytes >= settings.flushBytes) void flush();
+      },
+      overloaded: () => writer.bufferedBytes >= settings.maxBufferBytes,
+    },
+    { maxBodyBytes: settings.maxBodyBytes, maxConcurrentRequests: settings.maxConcurrentRequests },
+  );
+
+  return new Promise((resolveUrl) => {
+    const host = options.host ?? '127.0.0.1';
+    const server = serve({ fetch: app.fetch, port: options.port ?? config.ports.ingest, hostname: host }, (info) => {
+      const url = `http://${host}:${info.port}`;
+      log(`listening on ${url} (lake: ${config.lake.kind}, state: ${stateDir})`);
+      resolveUrl(url);
+    });
+    let stopping = false;
+    const stop = async () => {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(timer);
+      server.close();
+      await flush(true); // a clean shutdown leaves nothing in the WAL
+      await wal.close();
+      session.close();
+      log('flushed and stopped');
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void stop());
+    process.once('SIGTERM', () => void stop());
+  });
+}
