@@ -45,6 +45,14 @@ interface Buffer_ {
   since: number;
 }
 
+/**
+ * Crash tests: with HYB_FAILPOINT set to a point's name, the process kills
+ * itself there, as a power cut would.
+ */
+function failpoint(name: 'before-commit' | 'after-commit'): void {
+  if (process.env.HYB_FAILPOINT === name) process.kill(process.pid, 'SIGKILL');
+}
+
 /** Writes `value` as JSON to `path` so that a crash leaves the old or the new file, whole. */
 function writeDurably(path: string, value: unknown): void {
   writeFileSync(`${path}.tmp`, JSON.stringify(value));
@@ -160,6 +168,7 @@ export class LakeWriter {
     const before = this.#committed.get(source)!;
     const after: Committed = { seq: buffer.lastSeq, rows: before.rows + buffer.rows };
     writeDurably(this.#path(source, 'intent'), { ...after, rowsBefore: before.rows } satisfies Intent);
+    failpoint('before-commit');
     try {
       await this.session.insert({
         table: source,
@@ -178,6 +187,7 @@ export class LakeWriter {
       );
       throw error;
     }
+    failpoint('after-commit');
     writeDurably(this.#path(source, 'committed'), after);
     rmSync(this.#path(source, 'intent'), { force: true });
     this.#committed.set(source, after);
