@@ -22,6 +22,12 @@ Commands:
     --port N        default: ports.ingest (4318) / ports.chdb (8124) of hyb.config.ts; 0 picks a free one
     --host H        default: 127.0.0.1
                     HYB_CHDB_TOKEN set: requests need Authorization: Bearer <token>
+  seed              synthetic web-app telemetry into the lake
+    --days N        default 7, ending today
+    --events N      about this many log records and spans (default 100000)
+    --seed N        the generator's seed (default 1): same seed, same data
+    --via otlp      protobuf to a running hyb serve ingest (default; --url to override)
+    --via direct    straight into the Iceberg tables (fast; ingest must be stopped)
   help              this text
 
 Options:
@@ -137,6 +143,50 @@ async function serveCommand(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** A positive integer from a flag, or a usage error naming the flag. */
+function intFlag(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new HybError('HYB_USAGE', `--${name}: '${value}' is not a positive integer`);
+  return n;
+}
+
+async function seedCommand(argv: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      root: { type: 'string', default: '.' },
+      days: { type: 'string' },
+      events: { type: 'string' },
+      seed: { type: 'string' },
+      via: { type: 'string', default: 'otlp' },
+      url: { type: 'string' },
+      start: { type: 'string' },
+    },
+  });
+  if (values.via !== 'otlp' && values.via !== 'direct') throw new HybError('HYB_USAGE', `--via: '${values.via}' is not otlp or direct`);
+  if (values.start !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(values.start)) throw new HybError('HYB_USAGE', `--start: '${values.start}' is not YYYY-MM-DD`);
+  const root = resolve(values.root);
+  const { seed, SeedError } = await import('../runtime/seed/main.ts');
+  try {
+    const report = await seed({
+      root,
+      config: await loadConfig(root),
+      days: intFlag('days', values.days, 7),
+      events: intFlag('events', values.events, 100_000),
+      seed: intFlag('seed', values.seed, 1),
+      via: values.via,
+      url: values.url,
+      start: values.start,
+    });
+    process.stderr.write(`hyb seed: ${report.events} events (${report.late} sent late) in ${report.seconds.toFixed(1)} s\n`);
+    return 0;
+  } catch (error) {
+    if (error instanceof SeedError) throw new HybError('HYB_SEED', error.message);
+    throw error;
+  }
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
   switch (command) {
@@ -149,6 +199,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return compileCommand(rest);
     case 'serve':
       return serveCommand(rest);
+    case 'seed':
+      return seedCommand(rest);
     default:
       throw new HybError('HYB_USAGE', `unknown command '${command}'; see hyb --help`);
   }

@@ -3,7 +3,7 @@
  * process (chDB keeps one session per process; a local lake makes the
  * process move into it).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { Session } from 'chdb';
@@ -32,6 +32,9 @@ export async function serveIngest(options: ServeIngestOptions): Promise<string> 
     mkdirSync(lake, { recursive: true });
     process.chdir(lake); // chDB checks local Iceberg paths against the working directory
   }
+  // Tells `hyb seed --via direct` that the lake tables have a writer.
+  const pidFile = join(stateDir, 'ingest.pid');
+  writeFileSync(pidFile, String(process.pid));
   const session = new Session(join(stateDir, 'chdb'));
   const { wal, records } = await Wal.open(join(stateDir, 'wal'));
   const writer = new LakeWriter(session, config.lake, join(stateDir, 'state'), {
@@ -79,6 +82,7 @@ export async function serveIngest(options: ServeIngestOptions): Promise<string> 
       await flush(true); // a clean shutdown leaves nothing in the WAL
       await wal.close();
       session.close();
+      rmSync(pidFile, { force: true });
       log('flushed and stopped');
       process.exit(0);
     };

@@ -13,9 +13,9 @@
 import { existsSync, fsyncSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Session } from 'chdb';
-import { lakeTableDDL } from '../../compiler/sql/sources.ts';
 import { sourceNames, type SourceName } from '../../schemas/sources.ts';
-import { lakeWriteEngine, type LakeConfig } from '../lake/location.ts';
+import type { LakeConfig } from '../lake/location.ts';
+import { LakeTables } from '../lake/tables.ts';
 import type { WalPart, WalRecord } from './wal.ts';
 
 export interface RollOver {
@@ -67,35 +67,37 @@ const readJson = <T>(path: string): T | undefined => (existsSync(path) ? (JSON.p
 export class LakeWriter {
   #committed = new Map<SourceName, Committed>();
   #buffers = new Map<SourceName, Buffer_>();
-  #tables = new Set<SourceName>();
+  #tables: LakeTables;
   /** First seq of each buffer being committed right now. */
   #committing = new Map<SourceName, number>();
   #flushing: Promise<void> = Promise.resolve();
   #lastSeq = 0;
 
   constructor(
-    private readonly session: Session,
-    private readonly lake: LakeConfig,
+    session: Session,
+    lake: LakeConfig,
     private readonly stateDir: string,
     private readonly rollOver: RollOver,
   ) {
     mkdirSync(stateDir, { recursive: true });
+    this.#tables = new LakeTables(session, lake);
   }
 
   /** Settles interrupted commits, then buffers the WAL records not yet in the lake. */
   async recover(records: readonly WalRecord[]): Promise<{ replayedRows: number }> {
     for (const source of sourceNames) {
-      let committed = readJson<Committed>(this.#path(source, 'committed')) ?? { seq: 0, rows: 0 };
+      const stored = readJson<Committed>(this.#path(source, 'committed')) ?? { seq: 0, rows: 0 };
       const intent = readJson<Intent>(this.#path(source, 'intent'));
+      // Counted, not trusted from the state file: `hyb seed --via direct` may have appended.
+      const actual = this.#tables.count(source);
+      if (intent && actual !== intent.rows && actual !== intent.rowsBefore) {
+        throw new Error(
+          `${source}: the lake table has ${actual} rows; an interrupted commit expected ${intent.rowsBefore} (not landed) or ${intent.rows} (landed). Another writer?`,
+        );
+      }
+      const landed = intent !== undefined && actual === intent.rows;
+      const committed: Committed = { seq: landed ? intent.seq : stored.seq, rows: actual };
       if (intent) {
-        const actual = await this.#count(source);
-        if (actual === intent.rows) {
-          committed = { seq: intent.seq, rows: actual };
-        } else if (actual !== intent.rowsBefore) {
-          throw new Error(
-            `${source}: the lake table has ${actual} rows; an interrupted commit expected ${intent.rowsBefore} (not landed) or ${intent.rows} (landed). Another writer?`,
-          );
-        }
         writeDurably(this.#path(source, 'committed'), committed);
         rmSync(this.#path(source, 'intent'), { force: true });
       }
@@ -164,18 +166,12 @@ export class LakeWriter {
   }
 
   async #commitBuffer(source: SourceName, buffer: Buffer_): Promise<void> {
-    await this.#ensureTable(source);
     const before = this.#committed.get(source)!;
     const after: Committed = { seq: buffer.lastSeq, rows: before.rows + buffer.rows };
     writeDurably(this.#path(source, 'intent'), { ...after, rowsBefore: before.rows } satisfies Intent);
     failpoint('before-commit');
     try {
-      await this.session.insert({
-        table: source,
-        values: Buffer.concat(buffer.parts.map((p) => p.payload)),
-        format: 'JSONEachRow',
-        settings: { allow_experimental_insert_into_iceberg: 1 },
-      });
+      await this.#tables.append(source, Buffer.concat(buffer.parts.map((p) => p.payload)));
     } catch (error) {
       // Not landed: keep the rows (ahead of newer ones) and the intent's
       // verdict for the restart; the next flush retries.
@@ -191,26 +187,6 @@ export class LakeWriter {
     writeDurably(this.#path(source, 'committed'), after);
     rmSync(this.#path(source, 'intent'), { force: true });
     this.#committed.set(source, after);
-  }
-
-  async #ensureTable(source: SourceName): Promise<void> {
-    if (this.#tables.has(source)) return;
-    const engine = lakeWriteEngine(this.lake, source);
-    // A local table's folder is relative to the working directory, the lake.
-    const absent = this.lake.kind === 'local' && !existsSync(join(source, 'metadata'));
-    try {
-      if (absent) throw new Error('no table yet');
-      // An existing table is attached from its metadata, never re-created.
-      this.session.query(`CREATE TABLE IF NOT EXISTS ${source} ENGINE = ${engine}`);
-    } catch {
-      this.session.query(lakeTableDDL(source, engine));
-    }
-    this.#tables.add(source);
-  }
-
-  async #count(source: SourceName): Promise<number> {
-    await this.#ensureTable(source);
-    return Number(this.session.query(`SELECT count() FROM ${source}`, 'TSV').trim());
   }
 
   #path(source: SourceName, kind: 'committed' | 'intent'): string {

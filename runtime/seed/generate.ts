@@ -4,7 +4,7 @@
  * spans with a latency tail, and a signup funnel with drop-off. The same
  * seed gives the same rows, byte for byte.
  *
- * Browser events follow the convention in schemas/README.md: OTel log
+ * Browser events follow the convention in schemas/browser-events.md: OTel log
  * records with `EventName` and attributes.
  */
 export interface SeedOptions {
@@ -48,12 +48,23 @@ export function formatTimestamp(micros: number): string {
 const hex = (rand: () => number, bytes: number) =>
   Array.from({ length: bytes }, () => Math.floor(rand() * 256).toString(16).padStart(2, '0')).join('');
 
+/** All days at once; see generateDays for data sets too large to hold. */
 export function generate(options: SeedOptions): Rows {
+  const rows: Rows = { otel_logs: [], otel_traces: [] };
+  for (const day of generateDays(options)) {
+    for (const r of day.otel_logs) rows.otel_logs.push(r);
+    for (const r of day.otel_traces) rows.otel_traces.push(r);
+  }
+  return rows;
+}
+
+/** One day's rows at a time, in order; the concatenation is `generate`'s output. */
+export function* generateDays(options: SeedOptions): Generator<Rows> {
   const rand = prng(options.seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
   // Log-normal via Box–Muller: web latencies have a long tail.
   const lognormal = (median: number, sigma: number) => median * Math.exp(sigma * Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand()));
-  const rows: Rows = { otel_logs: [], otel_traces: [] };
+  let rows: Rows = { otel_logs: [], otel_traces: [] };
   const startMicros = Date.parse(`${options.start}T00:00:00Z`) * 1000;
   const log = (micros: number, fields: Record<string, unknown>, attributes: Record<string, string>) =>
     rows.otel_logs.push({
@@ -67,6 +78,7 @@ export function generate(options: SeedOptions): Rows {
     });
 
   for (let day = 0; day < options.days; day++) {
+    rows = { otel_logs: [], otel_traces: [] };
     for (let s = 0; s < options.sessionsPerDay; s++) {
       const user = `u${String(Math.floor(rand() * options.users)).padStart(4, '0')}`;
       const session = hex(rand, 8);
@@ -112,8 +124,8 @@ export function generate(options: SeedOptions): Rows {
         });
       }
     }
+    yield rows;
   }
-  return rows;
 }
 
 export const toJsonEachRow = (rows: readonly Record<string, unknown>[]): string => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
