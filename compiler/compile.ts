@@ -2,6 +2,7 @@ import type { HybConfig } from '../schemas/config.ts';
 import { sourceNames } from '../schemas/sources.ts';
 import { buildIR, checkIR, type RawDiagnostic } from './build-ir.ts';
 import { byCodeUnit } from './codegen/names.ts';
+import { streamSchema } from './codegen/pipelines.ts';
 import { emitClient, emitHooks, emitRouterTable, type CompiledMetric } from './codegen/typescript.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import { formatAll, type FormatCache } from './format.ts';
@@ -102,6 +103,9 @@ export async function compileMetrics(loaded: readonly LoadedMetric[], config: Hy
   for (const [path, { statements, terminated }] of sqlFiles) {
     const body = statements.map(() => `${formatted[next++]}${terminated ? ';' : ''}`).join('\n\n');
     files.set(path, `${SQL_HEADER}\n\n${body}\n`);
+  }
+  for (const source of sourceNames) {
+    files.set(`generated/pipelines/${source}.schema.json`, `${JSON.stringify(streamSchema(source), null, 2)}\n`);
   }
   files.set('generated/router-table.ts', emitRouterTable(metrics, config.retention.rawDays));
   files.set('generated/client.ts', emitClient(metrics));

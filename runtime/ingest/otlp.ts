@@ -75,7 +75,12 @@ function int64(v: unknown, field: string): bigint {
   if (v === undefined || v === null) return 0n;
   if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt(v);
   if (typeof v === 'string' && /^-?\d+$/.test(v)) return BigInt(v);
-  if (typeof v === 'object' && 'low' in v && 'high' in v) return BigInt((v as { toString(): string }).toString());
+  if (typeof v === 'object' && 'low' in v && 'high' in v) {
+    // protobufjs Long: two 32-bit halves (cheaper than Long#toString)
+    const { low, high, unsigned } = v as { low: number; high: number; unsigned: boolean };
+    const bits = (BigInt(high >>> 0) << 32n) | BigInt(low >>> 0);
+    return unsigned ? bits : BigInt.asIntN(64, bits);
+  }
   throw new RecordError(`${field}: not an integer (${JSON.stringify(v)})`);
 }
 

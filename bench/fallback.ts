@@ -1,0 +1,130 @@
+/**
+ * Fallback latency: every seed dashboard query answered by chDB straight from
+ * the Iceberg lake (the chDB service's engine, in-process), over 10 M events
+ * and 30 days; beside it DuckDB reading the same Parquet files with the
+ * equivalent query. Then how concurrent queries share the engine.
+ *
+ *   npm run bench:fallback      (seeds bench/.data/lake-10m on first use, a few minutes)
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { routerTable } from '../generated/router-table.ts';
+import { LakeEngine } from '../runtime/chdb/engine.ts';
+import { Progress } from '../runtime/progress.ts';
+import { configSchema } from '../schemas/config.ts';
+import { median, projectRoot } from './support.ts';
+
+const EVENTS = 10_000_000;
+const DAYS = 30;
+const START = '2026-10-20';
+const RUNS = 5;
+const dir = join(projectRoot, 'bench/.data/lake-10m');
+const lake = join(dir, 'lake');
+const range = { from: `${START} 00:00:00.000`, to: '2026-11-19 00:00:00.000' };
+
+if (!existsSync(join(dir, 'seeded'))) {
+  mkdirSync(dir, { recursive: true });
+  for (const shared of ['compiler', 'schemas', 'runtime', 'node_modules', 'package.json']) {
+    if (!existsSync(join(dir, shared))) symlinkSync(join(projectRoot, shared), join(dir, shared));
+  }
+  writeFileSync(join(dir, 'hyb.config.ts'), "import { defineConfig } from './compiler/dsl/index.ts';\nexport default defineConfig({ lake: { kind: 'local', path: 'lake' } });\n");
+  const seed = spawnSync(process.execPath, [join(projectRoot, 'bin/hyb.mjs'), 'seed', '--via', 'direct', '--events', String(EVENTS), '--days', String(DAYS), '--seed', '1', '--start', START], { cwd: dir, stdio: 'inherit' });
+  if (seed.status !== 0) process.exit(1);
+  writeFileSync(join(dir, 'seeded'), `${EVENTS} events, ${DAYS} days from ${START}, seed 1\n`);
+}
+
+/** DuckDB's version of each query, where DuckDB has the functions for it. */
+const duckdbSql: Record<string, string | null> = {
+  errors_per_hour: `SELECT date_trunc('hour', Timestamp) AS time, LogAttributes['exception.type'] AS exceptionType, count(*) AS errors FROM otel_logs
+    WHERE Timestamp >= $from::TIMESTAMP AND Timestamp < $to::TIMESTAMP AND SeverityText = 'ERROR' GROUP BY ALL ORDER BY time, exceptionType`,
+  top_errors: `SELECT LogAttributes['exception.type'] AS exceptionType, count(*) AS errors, count(DISTINCT LogAttributes['user.id']) AS users FROM otel_logs
+    WHERE Timestamp >= $from::TIMESTAMP AND Timestamp < $to::TIMESTAMP AND SeverityText = 'ERROR' GROUP BY ALL ORDER BY errors DESC, exceptionType LIMIT 10`,
+  errors_for_user: `SELECT date_trunc('hour', Timestamp) AS time, LogAttributes['exception.type'] AS exceptionType, count(*) AS errors FROM otel_logs
+    WHERE Timestamp >= $from::TIMESTAMP AND Timestamp < $to::TIMESTAMP AND SeverityText = 'ERROR' AND LogAttributes['user.id'] = $userId GROUP BY ALL ORDER BY time, exceptionType`,
+  pageviews_per_day: `SELECT date_trunc('day', Timestamp) AS time, LogAttributes['url.path'] AS page, count(*) AS views FROM otel_logs
+    WHERE Timestamp >= $from::TIMESTAMP AND Timestamp < $to::TIMESTAMP AND EventName = 'browser.page_view' GROUP BY ALL ORDER BY time, page`,
+  top_pages: `SELECT LogAttributes['url.path'] AS page, count(*) AS views, approx_count_distinct(LogAttributes['user.id']) AS visitors FROM otel_logs
+    WHERE Timestamp >= $from::TIMESTAMP AND Timestamp < $to::TIMESTAMP AND EventName = 'browser.page_view' GROUP BY ALL ORDER BY views DESC, page LIMIT 10`,
+  unique_visitors_per_day: `SELECT date_trunc('day', Timestamp) AS time, approx_count_distinct(LogAttributes['user.id']) AS visitors FROM otel_logs
+    WHERE Timestamp >= $from::TIMESTAMP AND Timestamp < $to::TIMESTAMP AND EventName = 'browser.page_view' GROUP BY ALL ORDER BY time`,
+  unique_visitors: `SELECT approx_count_distinct(LogAttributes['user.id']) AS visitors FROM otel_logs
+    WHERE Timestamp >= $from::TIMESTAMP AND Timestamp < $to::TIMESTAMP AND EventName = 'browser.page_view'`,
+  web_vitals: `SELECT LogAttributes['url.path'] AS page, LogAttributes['web_vital.name'] AS vital,
+      approx_quantile(TRY_CAST(LogAttributes['web_vital.value'] AS DOUBLE), 0.75) AS p75, approx_quantile(TRY_CAST(LogAttributes['web_vital.value'] AS DOUBLE), 0.95) AS p95, count(*) AS samples
+    FROM otel_logs WHERE Timestamp >= $from::TIMESTAMP AND Timestamp < $to::TIMESTAMP AND EventName = 'browser.web_vital' AND LogAttributes['web_vital.name'] IN ('LCP', 'CLS', 'INP')
+    GROUP BY ALL ORDER BY page, vital`,
+  api_latency: `SELECT date_trunc('hour', Timestamp) AS time, SpanAttributes['http.route'] AS route, count(*) AS requests,
+      count_if(TRY_CAST(SpanAttributes['http.response.status_code'] AS DOUBLE) >= 500) AS serverErrors,
+      count_if(TRY_CAST(SpanAttributes['http.response.status_code'] AS DOUBLE) >= 500) / count(*) AS errorRate,
+      approx_quantile(Duration / 1e6, 0.5) AS p50, approx_quantile(Duration / 1e6, 0.99) AS p99, avg(Duration / 1e6) AS avgMs, max(Duration / 1e6) AS maxMs
+    FROM otel_traces WHERE Timestamp >= $from::TIMESTAMP AND Timestamp < $to::TIMESTAMP AND SpanKind = 'Server' GROUP BY ALL ORDER BY time, route`,
+  bounce_rate: `SELECT entryPage AS page, count(*) AS sessions, count_if(views = 1) AS bounces, count_if(views = 1) / count(*) AS bounceRate FROM (
+      SELECT LogAttributes['session.id'] AS s, arg_min(LogAttributes['url.path'], Timestamp) AS entryPage, count(*) AS views FROM otel_logs
+      WHERE Timestamp >= $from::TIMESTAMP AND Timestamp < $to::TIMESTAMP AND EventName = 'browser.page_view' GROUP BY s)
+    GROUP BY ALL ORDER BY sessions DESC, page`,
+  // windowFunnel (ordered steps within a window, per user) has no DuckDB built-in.
+  signup_funnel: null,
+};
+
+const engine = LakeEngine.open(dir, configSchema.parse({ lake: { kind: 'local', path: lake } }));
+const duck = await (await DuckDBInstance.create(':memory:')).connect();
+for (const source of ['otel_logs', 'otel_traces']) {
+  await duck.run(`CREATE VIEW ${source} AS SELECT * FROM read_parquet('${join(lake, source, 'data')}/**/*.parquet')`);
+}
+const [first] = (await engine.query("SELECT LogAttributes['user.id'] AS u FROM lake.otel_logs WHERE SeverityText = 'ERROR' LIMIT 1", {})).data as Record<string, string>[];
+const userId = first!.u!;
+
+async function time(run: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await run();
+  return performance.now() - started;
+}
+
+const names = Object.keys(routerTable).sort() as (keyof typeof routerTable)[];
+const progress = new Progress('fallback queries', names.length * (RUNS + 1) * 2);
+let done = 0;
+const results: { query: string; chdbMs: number; duckdbMs: number | null; rows: number; rowsRead: number }[] = [];
+for (const name of names) {
+  const entry = routerTable[name];
+  const params: Record<string, unknown> = { ...range };
+  for (const p of Object.keys(entry.paramTypes)) if (!(p in params)) params[p] = p === 'userId' ? userId : null;
+  const answer = await engine.query(entry.fallbackQuery, params);
+  const chdb: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    chdb.push(await time(() => engine.query(entry.fallbackQuery, params)));
+    progress.update(++done);
+  }
+  const sql = duckdbSql[name];
+  const duckdb: number[] = [];
+  if (sql) {
+    const bound = Object.fromEntries(Object.entries({ from: range.from, to: range.to, userId }).filter(([k]) => sql.includes(`$${k}`)));
+    await duck.runAndReadAll(sql, bound);
+    for (let i = 0; i < RUNS; i++) {
+      duckdb.push(await time(() => duck.runAndReadAll(sql, bound)));
+      progress.update(++done);
+    }
+  }
+  done += (RUNS + 1) * 2 - RUNS - (sql ? RUNS : 0);
+  progress.update(done);
+  results.push({ query: name, chdbMs: median(chdb), duckdbMs: sql ? median(duckdb) : null, rows: answer.rows, rowsRead: answer.statistics.rowsRead });
+}
+progress.finish(done);
+
+// Concurrency: the same query, 1 at a time vs 4 at once, on one engine.
+const probe = routerTable.top_pages;
+const CONCURRENT = 4;
+const serial = await time(async () => {
+  for (let i = 0; i < CONCURRENT * 2; i++) await engine.query(probe.fallbackQuery, range);
+});
+const parallel = await time(() => Promise.all(Array.from({ length: CONCURRENT * 2 }, () => engine.query(probe.fallbackQuery, range))));
+engine.close();
+
+console.log(JSON.stringify({ events: EVENTS, days: DAYS, runs: RUNS, results, concurrency: { queries: CONCURRENT * 2, serialMs: Math.round(serial), parallelMs: Math.round(parallel) } }));
+console.log('\n| query | chDB median ms | DuckDB median ms | DuckDB / chDB | rows | rows read |\n| --- | --- | --- | --- | --- | --- |');
+for (const r of results) {
+  const ratio = r.duckdbMs === null ? '—' : (r.duckdbMs / r.chdbMs).toFixed(2);
+  console.log(`| ${r.query} | ${r.chdbMs.toFixed(0)} | ${r.duckdbMs === null ? 'n/a' : r.duckdbMs.toFixed(0)} | ${ratio} | ${r.rows} | ${r.rowsRead} |`);
+}
+console.log(`\n${CONCURRENT * 2} × top_pages: one at a time ${serial.toFixed(0)} ms, all at once ${parallel.toFixed(0)} ms`);
