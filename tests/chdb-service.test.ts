@@ -70,7 +70,10 @@ describe('chDB service', () => {
       }
       expect(answer.body.rows).toBe(local.data.length);
       expect(answer.body.data.length, `${m.ir.name} has rows`).toBeGreaterThan(0);
-      expect(answer.body.statistics.rowsRead, m.ir.name).toBeGreaterThan(0);
+      // what the engine read from the lake, not what it returned (a one-row count read thousands)
+      expect(answer.body.statistics.rowsRead, m.ir.name).toBeGreaterThanOrEqual(answer.body.rows);
+      if (m.ir.name === 'unique_visitors') expect(answer.body.statistics.rowsRead).toBeGreaterThan(1000);
+      expect(answer.body.statistics.bytesRead, m.ir.name).toBeGreaterThan(0);
     }
   });
 

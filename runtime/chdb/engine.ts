@@ -173,12 +173,17 @@ export class LakeEngine {
         throw new EngineError(`only a single plain SELECT is accepted; this is ${root.split(' ')[0]}${root.endsWith('(children 2)') ? ' with FORMAT or INTO OUTFILE' : ''}`, ErrorCode.READONLY);
       }
       const result = await this.#session.queryBindAsync(sql, params, { format });
-      const body = result.json<{ meta: Answer['meta']; data: Answer['data']; rows: number }>();
+      // ClickHouse's own statistics: what the query read, not what it returned.
+      const body = result.json<{ meta: Answer['meta']; data: Answer['data']; rows: number; statistics?: { elapsed: number; rows_read: number; bytes_read: number } }>();
       return {
         meta: body.meta,
         data: body.data,
         rows: body.rows,
-        statistics: { rowsRead: result.rowsRead, bytesRead: result.bytesRead, elapsedMs: result.elapsed * 1000 },
+        statistics: {
+          rowsRead: body.statistics?.rows_read ?? result.rowsRead,
+          bytesRead: body.statistics?.bytes_read ?? result.bytesRead,
+          elapsedMs: (body.statistics?.elapsed ?? result.elapsed) * 1000,
+        },
       };
     } finally {
       this.#inFlight -= 1;
