@@ -11,6 +11,13 @@ export function projectWithLake(lake: string, config: Record<string, unknown> = 
   return dir;
 }
 
+/** A scratch project whose lake is `config.lake` (e.g. S3), plus the rest of `config`. */
+export function projectWithConfig(config: Record<string, unknown>): string {
+  const dir = scratchProject();
+  writeFileSync(join(dir, 'hyb.config.ts'), `import { defineConfig } from './compiler/dsl/index.ts';\nexport default defineConfig(${JSON.stringify(config)});\n`);
+  return dir;
+}
+
 /** Polls `probe` until it returns a value `done` accepts; the last value otherwise. */
 export async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
   const until = Date.now() + timeoutMs;

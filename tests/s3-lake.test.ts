@@ -1,0 +1,68 @@
+/**
+ * The lake on S3: `s3rver` on loopback stands in for R2. Ingest writes the
+ * Iceberg tables into the bucket, the chDB service reads them from there,
+ * and a restarted ingest finds its tables (and their row counts) again.
+ */
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import S3rver from 's3rver';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, postJson, projectWithConfig, startService } from './support/services.ts';
+
+let server: S3rver;
+let bucketDir: string;
+let project: string;
+
+beforeAll(async () => {
+  bucketDir = mkdtempSync(join(tmpdir(), 'hyb-s3-'));
+  server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: bucketDir, configureBuckets: [{ name: 'lake', configs: [] }] });
+  const { port } = await server.run();
+  project = projectWithConfig({
+    lake: { kind: 's3', endpoint: `http://127.0.0.1:${port}`, bucket: 'lake', prefix: 'hyb', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    ingest: { flushSeconds: 0.3 },
+  });
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+const logs = (service: string, bodies: string[]) => ({
+  resourceLogs: [
+    {
+      resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+      scopeLogs: [{ logRecords: bodies.map((body, i) => ({ timeUnixNano: String(1772532000000000000n + BigInt(i)), body: { stringValue: body } })) }],
+    },
+  ],
+});
+
+describe('a lake on S3', () => {
+  it('is written by ingest, read by the chDB service, and found again after a restart', async () => {
+    const ingest = await startService(['ingest'], project);
+    expect((await postJson(`${ingest.url}/v1/logs`, logs('s3-app', ['one', 'two', 'three']))).status).toBe(200);
+    await ingest.stop(); // flushes to the bucket
+
+    // the Iceberg table is in the bucket, under the prefix (s3rver keeps an object as <key>._S3rver_object)
+    const stored = readdirSync(join(bucketDir, 'lake'), { recursive: true }).map(String);
+    expect(stored.some((p) => /^hyb\/otel_logs\/metadata\/v\d+\.metadata\.json\._S3rver_object$/.test(p))).toBe(true);
+    expect(stored.some((p) => /^hyb\/otel_logs\/data\/.*\.parquet\._S3rver_object$/.test(p))).toBe(true);
+
+    // a second ingest run attaches the existing table and appends to it
+    const again = await startService(['ingest'], project);
+    expect((await postJson(`${again.url}/v1/logs`, logs('s3-app', ['four']))).status).toBe(200);
+    await again.stop();
+    expect(again.child.exitCode, again.stderr()).toBe(0);
+
+    const chdb = await startService(['chdb'], project);
+    try {
+      const sql = "SELECT Body FROM lake.otel_logs WHERE ServiceName = 's3-app' ORDER BY Body";
+      const answer = await eventually(() => postJson(`${chdb.url}/query`, { sql }), (a) => a.status === 200 && a.body.data.length >= 4);
+      expect(answer.body.data).toEqual([{ Body: 'four' }, { Body: 'one' }, { Body: 'three' }, { Body: 'two' }]);
+      const health = await (await fetch(`${chdb.url}/health`)).json();
+      expect(health.sources).toEqual(['otel_logs']);
+    } finally {
+      await chdb.stop();
+    }
+  }, 90_000);
+});
