@@ -17,7 +17,7 @@ import { LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-log
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signals } from '../runtime/ingest/otlp.ts';
+import { rpcStatus, signals } from '../runtime/ingest/otlp.ts';
 import { tempDir } from './support/lake.ts';
 import { eventually, postJson, projectWithLake, startService, type RunningService } from './support/services.ts';
 
@@ -143,6 +143,9 @@ describe('bad input', () => {
     const truncated = await post('/v1/logs', valid.subarray(0, valid.length - 10), proto);
     expect(truncated.status).toBe(400);
     expect(truncated.headers.get('content-type')).toBe('application/x-protobuf');
+    const status = rpcStatus.decode(new Uint8Array(await truncated.arrayBuffer())) as unknown as { code: number; message: string };
+    expect(status.code).toBe(3); // INVALID_ARGUMENT
+    expect(status.message).toMatch(/^protobuf: /);
     expect((await post('/v1/logs', Buffer.from([0xff, 0xff, 0xff]), proto)).status).toBe(400);
     expect((await post('/v1/logs', 'x'.repeat(300_000), json)).status).toBe(413);
     // small on the wire, too big once gunzipped

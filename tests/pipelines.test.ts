@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { streamType, type StreamField } from '../compiler/codegen/pipelines.ts';
-import { mapRequest } from '../runtime/ingest/otlp.ts';
+import { decodeJson, decodeProtobuf, mapRequest, signals } from '../runtime/ingest/otlp.ts';
 import { toStreamRecord } from '../runtime/ingest/pipelines.ts';
 import { sourceNames, sources, type SourceName } from '../schemas/sources.ts';
 import { projectRoot } from './support/project.ts';
@@ -80,6 +80,36 @@ const requests = {
     ],
   },
 };
+
+/** The same request with ids as bytes, as protobuf carries them. */
+function withByteIds(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withByteIds);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k.endsWith('Id') && typeof v === 'string' ? Buffer.from(v, 'hex') : withByteIds(v)]));
+  }
+  return value;
+}
+
+describe('protobuf decoding for workerd', () => {
+  it('maps protobuf exactly as JSON, without generating code (workerd forbids new Function)', () => {
+    for (const [signal, request] of Object.entries(requests) as [keyof typeof requests, object][]) {
+      const type = signals[signal].request;
+      const bytes = type.encode(type.fromObject(withByteIds(request) as Record<string, unknown>)).finish();
+      const original = globalThis.Function;
+      globalThis.Function = function () {
+        throw new Error('code generation');
+      } as unknown as FunctionConstructor;
+      let fromProto;
+      try {
+        fromProto = mapRequest(signal, decodeProtobuf(signal, bytes));
+      } finally {
+        globalThis.Function = original;
+      }
+      expect(fromProto).toEqual(mapRequest(signal, decodeJson(Buffer.from(JSON.stringify(request)))));
+      expect(fromProto.accepted).toBeGreaterThan(0);
+    }
+  });
+});
 
 describe('Pipelines stream schemas', () => {
   it.each(sourceNames)('%s: one field per column, in order, the time column required', (source) => {

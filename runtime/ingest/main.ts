@@ -9,9 +9,17 @@ import { serve } from '@hono/node-server';
 import { Session } from 'chdb';
 import type { HybConfig } from '../../schemas/config.ts';
 import { localLakePath } from '../lake/location.ts';
-import { ingestService } from './service.ts';
-import { Wal } from './wal.ts';
+import type { SourceName } from '../../schemas/sources.ts';
+import { ingestService, type SourceRows } from './service.ts';
+import { Wal, type WalPart } from './wal.ts';
 import { LakeWriter } from './writer.ts';
+
+/** Rows → one JSONEachRow payload per source: what the WAL keeps and the lake insert takes. */
+function toParts(rows: SourceRows): WalPart[] {
+  return Object.entries(rows)
+    .filter(([, list]) => list && list.length > 0)
+    .map(([source, list]) => ({ source: source as SourceName, rows: list!.length, payload: Buffer.from(list!.map((r) => JSON.stringify(r)).join('\n') + '\n') }));
+}
 
 export interface ServeIngestOptions {
   readonly root: string;
@@ -56,7 +64,8 @@ export async function serveIngest(options: ServeIngestOptions): Promise<string> 
 
   const app = ingestService(
     {
-      async accept(parts) {
+      async accept(rows) {
+        const parts = toParts(rows);
         const seq = await wal.append(parts);
         writer.add(seq, parts);
         if (writer.bufferedBytes >= settings.flushBytes) void flush();

@@ -5,11 +5,12 @@
  * decode to the same shape and share one mapper. A record that cannot be
  * mapped is counted as rejected with the first reason, not the request.
  */
-import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
+import { OTLP_PROTO } from './otlp-proto.ts';
+import { decodeWire, encodePartialSuccess } from './wire.ts';
 import type { SourceName } from '../../schemas/sources.ts';
 
-const root = protobuf.parse(readFileSync(new URL('./otlp.proto', import.meta.url), 'utf8'), { keepCase: false }).root;
+const root = protobuf.parse(OTLP_PROTO, { keepCase: false }).root;
 const type = (name: string) => root.lookupType(`opentelemetry.proto.${name}`);
 
 export type Signal = 'logs' | 'traces' | 'metrics';
@@ -33,10 +34,10 @@ export interface Mapped {
 
 // ---------------------------------------------------------------- decoding
 
-/** Protobuf body → message object (protobufjs instance; defaults on the prototype). */
+/** Protobuf body → the same shape as the JSON mapping (see wire.ts). */
 export function decodeProtobuf(signal: Signal, body: Uint8Array): Obj {
   try {
-    return signals[signal].request.decode(body) as unknown as Obj;
+    return decodeWire(signals[signal].request, body);
   } catch (error) {
     throw new MalformedPayload(`protobuf: ${(error as Error).message}`);
   }
@@ -55,10 +56,9 @@ export function decodeJson(body: Uint8Array): Obj {
 }
 
 export function encodeResponse(signal: Signal, rejected: number, errorMessage: string, json: boolean): Uint8Array | string {
-  const { response, rejectedField } = signals[signal];
-  const partial = rejected > 0 || errorMessage ? { partialSuccess: { [rejectedField]: rejected, errorMessage } } : {};
+  const { rejectedField } = signals[signal];
   if (json) return JSON.stringify(rejected > 0 || errorMessage ? { partialSuccess: { [rejectedField]: String(rejected), errorMessage } } : {});
-  return response.encode(response.fromObject(partial)).finish();
+  return encodePartialSuccess(rejected, errorMessage);
 }
 
 // ---------------------------------------------------------------- values

@@ -9,12 +9,14 @@ import { gunzipSync } from 'node:zlib';
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { SourceName } from '../../schemas/sources.ts';
-import { decodeJson, decodeProtobuf, encodeResponse, MalformedPayload, mapRequest, rpcStatus, type Signal } from './otlp.ts';
-import type { WalPart } from './wal.ts';
+import { decodeJson, decodeProtobuf, encodeResponse, MalformedPayload, mapRequest, type Signal } from './otlp.ts';
+import { encodeStatus } from './wire.ts';
+
+export type SourceRows = Partial<Record<SourceName, Record<string, unknown>[]>>;
 
 export interface IngestCore {
-  /** Resolves once the parts are durable (the request may then be acknowledged). */
-  accept(parts: WalPart[]): Promise<void>;
+  /** Resolves once the rows are durable (the request may then be acknowledged). */
+  accept(rows: SourceRows): Promise<void>;
   /** True while acknowledged-but-uncommitted data is over its limit. */
   overloaded(): boolean;
 }
@@ -35,7 +37,7 @@ function status(c: Context, http: ContentfulStatusCode, grpcCode: number, messag
   if (retryAfter !== undefined) c.header('Retry-After', String(retryAfter));
   if (json) return c.json({ code: grpcCode, message }, http);
   c.header('Content-Type', PROTOBUF);
-  return c.body(rpcStatus.encode(rpcStatus.fromObject({ code: grpcCode, message })).finish() as Uint8Array<ArrayBuffer>, http);
+  return c.body(encodeStatus(grpcCode, message) as Uint8Array<ArrayBuffer>, http);
 }
 
 /**
@@ -53,13 +55,6 @@ async function readBody(request: Request, max: number): Promise<Uint8Array | nul
     else if (size > 4 * max) break;
   }
   return size > max ? null : Buffer.concat(chunks);
-}
-
-/** Rows → one JSONEachRow payload per source. */
-function toParts(rows: Partial<Record<SourceName, Record<string, unknown>[]>>): WalPart[] {
-  return Object.entries(rows)
-    .filter(([, list]) => list && list.length > 0)
-    .map(([source, list]) => ({ source: source as SourceName, rows: list!.length, payload: Buffer.from(list!.map((r) => JSON.stringify(r)).join('\n') + '\n') }));
 }
 
 export function ingestService(core: IngestCore, options: IngestOptions): Hono {
@@ -104,10 +99,9 @@ export function ingestService(core: IngestCore, options: IngestOptions): Hono {
             if (error instanceof MalformedPayload) return status(c, 400, GRPC_INVALID_ARGUMENT, error.message, json);
             throw error;
           }
-          const parts = toParts(mapped.rows);
-          if (parts.length > 0) {
+          if (mapped.accepted > 0) {
             try {
-              await core.accept(parts);
+              await core.accept(mapped.rows);
             } catch (error) {
               return status(c, 503, GRPC_UNAVAILABLE, `could not make the records durable: ${(error as Error).message}`, json, 5);
             }

@@ -1,3 +1,7 @@
+// The OTLP messages hyb ingests, as .proto text, parsed by protobufjs at
+// start. A module rather than a .proto file so the Worker build (workerd, no
+// file system) carries it too.
+export const OTLP_PROTO = `
 // The OTLP messages hyb ingests: opentelemetry-proto v1 (common, resource,
 // logs, trace, metrics and their collector services), with the field numbers
 // of the upstream .proto files. Fields hyb does not store are kept where they
@@ -196,3 +200,4 @@ message RpcStatus {
   int32 code = 1;
   string message = 2;
 }
+`;
