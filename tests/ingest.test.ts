@@ -178,3 +178,75 @@ describe('bad input', () => {
     expect(kept).toEqual([{ Body: 'kept' }]);
   });
 });
+
+describe('back-pressure and roll-over', () => {
+  const logsBody = (n: number, service: string) =>
+    JSON.stringify({
+      resourceLogs: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+          scopeLogs: [{ logRecords: Array.from({ length: n }, (_, i) => ({ timeUnixNano: String(1772532000000000000n + BigInt(i)), body: { stringValue: `r${i}` } })) }],
+        },
+      ],
+    });
+
+  it('answers 503 with Retry-After while the writer is behind, and 429 when too many requests are in progress', async () => {
+    // a buffer limit one request fills, and no time-based flush within the test
+    const project = projectWithLake(tempDir('lake'), { ingest: { maxBufferBytes: 2000, flushSeconds: 3600, maxConcurrentRequests: 1 } });
+    const service = await startService(['ingest'], project);
+    try {
+      const post = (body: BodyInit, init: RequestInit = {}) => fetch(`${service.url}/v1/logs`, { method: 'POST', body, headers: { 'content-type': 'application/json' }, ...init });
+      expect((await post(logsBody(20, 'bp'))).status).toBe(200);
+      const refused = await post(logsBody(1, 'bp'));
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+
+      // 429: one request holds the only slot while its body is still arriving
+      const fresh = projectWithLake(tempDir('lake'), { ingest: { maxConcurrentRequests: 1 } });
+      const second = await startService(['ingest'], fresh);
+      try {
+        let release!: () => void;
+        const held = new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode(logsBody(1, 'held').slice(0, 10)));
+            release = () => {
+              controller.enqueue(new TextEncoder().encode(logsBody(1, 'held').slice(10)));
+              controller.close();
+            };
+          },
+        });
+        const slow = fetch(`${second.url}/v1/logs`, { method: 'POST', body: held, headers: { 'content-type': 'application/json' }, duplex: 'half' } as RequestInit);
+        await new Promise((r) => setTimeout(r, 300));
+        const busy = await fetch(`${second.url}/v1/logs`, { method: 'POST', body: logsBody(1, 'busy'), headers: { 'content-type': 'application/json' } });
+        expect(busy.status).toBe(429);
+        expect(busy.headers.get('retry-after')).toMatch(/^\d+$/);
+        release();
+        expect((await slow).status).toBe(200);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await service.stop();
+    }
+  }, 60_000);
+
+  it('commits a buffer once it holds flushRows rows, without waiting for flushSeconds', async () => {
+    const lake = tempDir('lake');
+    const project = projectWithLake(lake, { ingest: { flushRows: 100, flushSeconds: 3600 } });
+    const service = await startService(['ingest'], project);
+    const reader = await startService(['chdb'], project);
+    try {
+      const post = (n: number) => fetch(`${service.url}/v1/logs`, { method: 'POST', body: logsBody(n, 'rollover'), headers: { 'content-type': 'application/json' } });
+      expect((await post(60)).status).toBe(200);
+      expect((await post(60)).status).toBe(200); // 120 ≥ 100: due
+      const count = async () => (await postJson(`${reader.url}/query`, { sql: "SELECT count() AS n FROM lake.otel_logs WHERE ServiceName = 'rollover'" })).body?.data?.[0]?.n ?? 0;
+      expect(await eventually(count, (n) => n === 120)).toBe(120);
+      expect((await post(30)).status).toBe(200); // 30 < 100 and an hour to go: stays buffered
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(await count()).toBe(120);
+    } finally {
+      await service.stop();
+      await reader.stop();
+    }
+  }, 60_000);
+});
