@@ -19,7 +19,8 @@ Commands:
     --metrics DIR   the metric files (default: ROOT/metrics)
   serve ingest      the OTLP/HTTP receiver writing the lake (POST /v1/logs, /v1/traces, /v1/metrics)
   serve chdb        the chDB query service over the lake (POST /query, GET /health)
-    --port N        default: ports.ingest (4318) / ports.chdb (8124) of hyb.config.ts; 0 picks a free one
+  serve store       the local ClickHouse-compatible store (ClickHouse HTTP interface, data in store.path)
+    --port N        default: ports.ingest (4318) / chdb (8124) / store (8123) of hyb.config.ts; 0 picks a free one
     --host H        default: 127.0.0.1
                     HYB_CHDB_TOKEN set: requests need Authorization: Bearer <token>
   seed              synthetic web-app telemetry into the lake
@@ -138,8 +139,13 @@ async function serveCommand(argv: readonly string[]): Promise<number> {
       await serveIngest({ root, config, port, host: values.host });
       return new Promise(() => {});
     }
+    case 'store': {
+      const { serveStore } = await import('../runtime/store/main.ts');
+      await serveStore({ root, config, port, host: values.host });
+      return new Promise(() => {});
+    }
     default:
-      throw new HybError('HYB_USAGE', `hyb serve: unknown service '${positionals[0] ?? ''}'; one of: chdb, ingest`);
+      throw new HybError('HYB_USAGE', `hyb serve: unknown service '${positionals[0] ?? ''}'; one of: chdb, ingest, store`);
   }
 }
 

@@ -43,6 +43,8 @@ export const configSchema = z.object({
       router: z.number().int().default(8787),
     })
     .default({ ingest: 4318, chdb: 8124, store: 8123, router: 8787 }),
+  /** The embedded ClickHouse-compatible store (`hyb serve store`). */
+  store: z.object({ path: z.string().default('.hyb/store') }).prefault({}),
   ingest: z
     .object({
       /** WAL and commit state; a local folder even when the lake is on S3. */

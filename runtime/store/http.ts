@@ -1,0 +1,151 @@
+/**
+ * The ClickHouse HTTP interface, the part of it the official clients use
+ * (`@clickhouse/client`, `@clickhouse/client-web`), served by a chDB session
+ * with a persistent data directory: the embedded stand-in for a ClickHouse
+ * server. Queries in the URL or the body (with the body as data after a
+ * query in the URL, for INSERT), `param_*` bound by the engine, settings in
+ * the URL, `database`, `default_format`, `X-ClickHouse-*` headers, errors as
+ * ClickHouse writes them with their code, `/ping`, user/password auth.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Session } from 'chdb';
+import { Hono, type Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+export interface StoreOptions {
+  readonly username: string;
+  readonly password: string;
+}
+
+/** URL parameters that are not settings. */
+const NOT_SETTINGS = new Set(['query', 'query_id', 'database', 'default_format', 'session_id', 'role', 'user', 'password', 'compress', 'decompress', 'buffer_size']);
+/** HTTP-layer settings the clients send that a single chDB session has no use for. */
+const IGNORED_SETTINGS = new Set(['enable_http_compression', 'wait_end_of_query', 'send_progress_in_http_headers', 'http_headers_progress_interval_ms', 'http_zlib_compression_level', 'cancel_http_readonly_queries_on_client_close']);
+
+const AUTHENTICATION_FAILED = 516;
+
+/** ClickHouse's HTTP status for an exception code. */
+function httpStatus(code: number): ContentfulStatusCode {
+  if ([62, 27, 26, 36, 38, 41, 42, 43, 44, 47, 53, 69, 70, 456, 457, 117].includes(code)) return 400;
+  if ([60, 81].includes(code)) return 404;
+  if ([164, 497, 516, 452].includes(code)) return 403;
+  return 500;
+}
+
+const literal = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/** A `param_` value as ClickHouse's HTTP interface reads it (Escaped text), for chDB's binding. */
+function paramValue(raw: string, type: string | undefined): string | null {
+  const nullable = type?.startsWith('Nullable(') ?? false;
+  if (raw === '\\N' && nullable) return null;
+  const inner = type?.replace(/^Nullable\((.*)\)$/, '$1').replace(/^LowCardinality\((.*)\)$/, '$1');
+  // chDB takes a String parameter as it is and parses other types itself
+  if (inner === 'String' || inner?.startsWith('FixedString')) {
+    return raw.replace(/\\(.)/g, (_, c: string) => ({ t: '\t', n: '\n', r: '\r', '0': '\0', b: '\b', f: '\f' })[c] ?? c);
+  }
+  return raw;
+}
+
+interface Failure {
+  readonly code: number;
+  readonly message: string;
+}
+
+function failure(error: unknown): Failure {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = /Code: (\d+)/.exec(message);
+  return { code: code ? Number(code[1]) : 1002, message: code ? message : `Code: 1002. DB::Exception: ${message}. (UNKNOWN_EXCEPTION)` };
+}
+
+export function storeService(session: Session, options: StoreOptions): Hono {
+  const app = new Hono();
+  // One session: requests run one at a time, so per-request settings and
+  // `database` never leak into another request.
+  let queue: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = queue.then(work, work);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+
+  const fail = (c: Context, { code, message }: Failure) => {
+    c.header('X-ClickHouse-Exception-Code', String(code));
+    return c.text(`${message.trim()}\n`, httpStatus(code));
+  };
+
+  app.get('/ping', (c) => c.text('Ok.\n'));
+
+  const handle = async (c: Context) => {
+    const url = new URL(c.req.url);
+    const search = url.searchParams;
+    const basic = /^Basic (.+)$/.exec(c.req.header('authorization') ?? '')?.[1];
+    const [basicUser, basicPassword] = basic ? Buffer.from(basic, 'base64').toString().split(/:(.*)/s) : [];
+    const user = c.req.header('x-clickhouse-user') ?? basicUser ?? search.get('user') ?? 'default';
+    const password = c.req.header('x-clickhouse-key') ?? basicPassword ?? search.get('password') ?? '';
+    if (user !== options.username || password !== options.password) {
+      return fail(c, { code: AUTHENTICATION_FAILED, message: `Code: 516. DB::Exception: ${user}: Authentication failed: password is incorrect, or there is no user with such name. (AUTHENTICATION_FAILED)` });
+    }
+
+    const body = c.req.method === 'POST' ? await c.req.text() : '';
+    const inUrl = search.get('query');
+    const sql = inUrl !== null ? (body ? `${inUrl}\n${body}` : inUrl) : body;
+    if (!sql.trim()) return fail(c, { code: 62, message: 'Code: 62. DB::Exception: Empty query. (SYNTAX_ERROR)' });
+
+    const types = new Map([...sql.matchAll(/\{([A-Za-z_][A-Za-z0-9_]*):([^{}]+)\}/g)].map((m) => [m[1]!, m[2]!.trim()]));
+    const params: Record<string, string | null> = {};
+    const settings: [string, string][] = [];
+    for (const [key, value] of search) {
+      if (key.startsWith('param_')) params[key.slice(6)] = paramValue(value, types.get(key.slice(6)));
+      else if (!NOT_SETTINGS.has(key) && !IGNORED_SETTINGS.has(key)) {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) return fail(c, { code: 115, message: `Code: 115. DB::Exception: Unknown setting '${key}'. (UNKNOWN_SETTING)` });
+        settings.push([key, value]);
+      }
+    }
+    const format = search.get('default_format') ?? 'TabSeparated';
+    const database = search.get('database');
+    if (database !== null && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) {
+      return fail(c, { code: 81, message: `Code: 81. DB::Exception: Database ${JSON.stringify(database)} is not a plain name. (UNKNOWN_DATABASE)` });
+    }
+    const queryId = search.get('query_id') ?? randomUUID();
+
+    return exclusive(async () => {
+      const applied: string[] = [];
+      try {
+        if (database) session.query(`USE ${database}`);
+        for (const [key, value] of settings) {
+          session.query(`SET ${key} = ${literal(value)}`);
+          applied.push(key);
+        }
+        const result = await session.queryBindAsync(sql, params, { format });
+        const text = result.text();
+        c.header('X-ClickHouse-Query-Id', queryId);
+        c.header('X-ClickHouse-Format', format);
+        c.header('X-ClickHouse-Timezone', 'UTC');
+        c.header(
+          'X-ClickHouse-Summary',
+          JSON.stringify({
+            read_rows: String(result.rowsRead),
+            read_bytes: String(result.bytesRead),
+            written_rows: '0',
+            written_bytes: '0',
+            total_rows_to_read: String(result.rowsRead),
+            result_rows: '0',
+            result_bytes: String(text.length),
+            elapsed_ns: String(Math.round(result.elapsed * 1e9)),
+          }),
+        );
+        return c.body(text, 200, { 'Content-Type': 'text/plain; charset=UTF-8' });
+      } catch (error) {
+        c.header('X-ClickHouse-Query-Id', queryId);
+        return fail(c, failure(error));
+      } finally {
+        for (const key of applied) session.query(`SET ${key} = DEFAULT`);
+        if (database) session.query('USE default');
+      }
+    });
+  };
+
+  app.get('/', handle);
+  app.post('/', handle);
+  return app;
+}

@@ -1,0 +1,43 @@
+/**
+ * `hyb serve store`: the local ClickHouse-compatible store, a chDB session
+ * with a persistent data directory behind the ClickHouse HTTP interface, on
+ * its own process (one chDB session per process).
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { serve } from '@hono/node-server';
+import { Session } from 'chdb';
+import type { HybConfig } from '../../schemas/config.ts';
+import { storeService } from './http.ts';
+
+export interface ServeStoreOptions {
+  readonly root: string;
+  readonly config: HybConfig;
+  readonly port?: number;
+  readonly host?: string;
+}
+
+export function serveStore(options: ServeStoreOptions): Promise<string> {
+  const { config } = options;
+  const path = resolve(options.root, config.store.path);
+  mkdirSync(path, { recursive: true });
+  const session = new Session(path);
+  // A ClickHouse server's HTTP default, which the clients expect: 64-bit integers as JSON strings.
+  session.query('SET output_format_json_quote_64bit_integers = 1');
+  const app = storeService(session, { username: config.clickhouse.username, password: config.clickhouse.password });
+  return new Promise((resolveUrl) => {
+    const host = options.host ?? '127.0.0.1';
+    const server = serve({ fetch: app.fetch, port: options.port ?? config.ports.store, hostname: host }, (info) => {
+      const url = `http://${host}:${info.port}`;
+      process.stderr.write(`hyb serve store: listening on ${url} (data: ${path})\n`);
+      resolveUrl(url);
+    });
+    const stop = () => {
+      server.close();
+      session.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
