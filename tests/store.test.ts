@@ -7,12 +7,8 @@
  */
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileProject } from '../compiler/project.ts';
-import { rawTableDDL } from '../compiler/sql/sources.ts';
-import { generate } from '../runtime/seed/generate.ts';
-import { expectSameRows, floatColumns } from './support/compare.ts';
-import { tempDir, type JsonResult } from './support/lake.ts';
-import { projectRoot } from './support/project.ts';
+import { tempDir } from './support/lake.ts';
+import { tierCases } from './support/tier.ts';
 import { projectWithConfig, startService, type RunningService } from './support/services.ts';
 
 let store: RunningService;
@@ -38,38 +34,7 @@ describe('the local store over the ClickHouse HTTP interface', () => {
     await intruder.close();
   });
 
-  it('runs commands, inserts and parameterised queries', async () => {
-    await client.command({ query: 'CREATE TABLE IF NOT EXISTS t (id UInt64, name String, at DateTime64(3, \'UTC\'), tag Nullable(String)) ENGINE = MergeTree ORDER BY id' });
-    await client.insert({
-      table: 't',
-      values: [
-        { id: 1, name: "it's\ta tab", at: '2026-01-01 00:00:00.001', tag: null },
-        { id: 2, name: 'two', at: '2026-01-02 00:00:00.000', tag: 'x' },
-      ],
-      format: 'JSONEachRow',
-    });
-    const rows = await client.query({
-      query: 'SELECT id, name, tag FROM t WHERE name = {name:String} OR tag = {tag:Nullable(String)} OR at > {after:DateTime64(3, \'UTC\')} ORDER BY id',
-      query_params: { name: "it's\ta tab", tag: null, after: '2026-01-01 12:00:00.000' },
-      format: 'JSONEachRow',
-    });
-    expect(await rows.json()).toEqual([
-      { id: '1', name: "it's\ta tab", tag: null },
-      { id: '2', name: 'two', tag: 'x' },
-    ]);
-    const settings = await client.query({ query: "SELECT getSetting('max_threads') AS n", format: 'JSONEachRow', clickhouse_settings: { max_threads: 1 } });
-    expect(await settings.json()).toEqual([{ n: 1 }]);
-    // a setting applies to its request only
-    const after = await client.query({ query: "SELECT getSetting('max_threads') AS n", format: 'JSONEachRow' });
-    expect(((await after.json()) as { n: number }[])[0]!.n).not.toBe(1);
-  });
-
-  it('reports errors with their ClickHouse code and type, and keeps serving', async () => {
-    await expect(client.query({ query: 'SELECT * FROM missing_table' })).rejects.toMatchObject({ code: '60', type: 'UNKNOWN_TABLE' });
-    await expect(client.query({ query: 'SELEC 1' })).rejects.toMatchObject({ code: '62', type: 'SYNTAX_ERROR' });
-    await expect(client.query({ query: 'SELECT {n:UInt8}', query_params: { n: 'lots' } })).rejects.toMatchObject({ code: expect.stringMatching(/^(457|27|6)$/) });
-    expect(await (await client.query({ query: 'SELECT 1 AS one', format: 'JSONEachRow' })).json()).toEqual([{ one: 1 }]);
-  });
+  tierCases(() => client);
 
   it('keeps data across a restart (a persistent data directory)', async () => {
     await store.stop();
@@ -79,32 +44,4 @@ describe('the local store over the ClickHouse HTTP interface', () => {
     expect(await (await client.query({ query: 'SELECT count() AS n FROM t', format: 'JSONEachRow' })).json()).toEqual([{ n: '2' }]);
   });
 
-  it('takes every metric\'s DDL, fires its MV on insert, and answers its MV query through the client', async () => {
-    const compiled = await compileProject(projectRoot);
-    for (const source of ['otel_logs', 'otel_traces'] as const) await client.command({ query: rawTableDDL(source, { ttlDays: 3650 }) });
-    for (const m of compiled.metrics) {
-      if (m.sql.targetDDL) await client.command({ query: m.sql.targetDDL });
-      if (m.sql.mvDDL) await client.command({ query: m.sql.mvDDL });
-    }
-    // recent days: rollups older than their retention are dropped by TTL
-    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
-    const rows = generate({ seed: 9, start: day(-3), days: 2, sessionsPerDay: 150, users: 40 });
-    await client.insert({ table: 'otel_logs', values: rows.otel_logs, format: 'JSONEachRow' });
-    await client.insert({ table: 'otel_traces', values: rows.otel_traces, format: 'JSONEachRow' });
-    const params = { from: `${day(-4)} 00:00:00.000`, to: `${day(0)} 00:00:00.000`, userId: (rows.otel_logs.find((r) => r.SeverityText === 'ERROR')!.LogAttributes as Record<string, string>)['user.id'], service: null };
-    for (const m of compiled.metrics) {
-      if (!m.sql.mvQuery) continue;
-      const bound = Object.fromEntries(m.sql.params.map((p) => [p.name, params[p.name as keyof typeof params] ?? null]));
-      const mv = (await (await client.query({ query: m.sql.mvQuery, query_params: bound, format: 'JSON' })).json()) as JsonResult;
-      expect(mv.data.length, m.ir.name).toBeGreaterThan(0);
-      // the fallback over the same raw rows (MergeTree here, not the lake) answers the same
-      const raw = m.sql.fallbackQuery.replace(/\blake\.(otel_\w+)/g, '$1');
-      const single = (await (await client.query({ query: raw, query_params: bound, format: 'JSON' })).json()) as JsonResult;
-      try {
-        expectSameRows(mv, single, floatColumns(m));
-      } catch (error) {
-        throw new Error(`${m.ir.name}: ${(error as Error).message}`);
-      }
-    }
-  }, 60_000);
 });
