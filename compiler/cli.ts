@@ -29,6 +29,8 @@ Commands:
     --seed N        the generator's seed (default 1): same seed, same data
     --via otlp      protobuf to a running hyb serve ingest (default; --url to override)
     --via direct    straight into the Iceberg tables (fast; ingest must be stopped)
+  migrate           create the ClickHouse objects the metrics declare (clickhouse.url); --plan only prints them
+  sync              load new lake data files into ClickHouse (exactly once); --backfill rebuilds from the whole lake
   help              this text
 
 Options:
@@ -193,6 +195,62 @@ async function seedCommand(argv: readonly string[]): Promise<number> {
   }
 }
 
+async function clickhouseClient(root: string) {
+  const config = await loadConfig(root);
+  const { createClient } = await import('@clickhouse/client');
+  const { url, username, password, database } = config.clickhouse;
+  return { config, client: createClient({ url, username, password, database }) };
+}
+
+async function migrateCommand(argv: readonly string[]): Promise<number> {
+  const { values } = parseArgs({ args: [...argv], options: { root: { type: 'string', default: '.' }, plan: { type: 'boolean', default: false } } });
+  const root = resolve(values.root);
+  const compiled = await compileProject(root);
+  if (compiled.diagnostics.length > 0) {
+    report(compiled.diagnostics, false);
+    throw new HybError('HYB_MIGRATE', 'the metrics do not compile; fix them first (hyb compile)');
+  }
+  const { client } = await clickhouseClient(root);
+  const { migrate, plan } = await import('../runtime/sync/migrate.ts');
+  try {
+    const steps = values.plan ? await plan(client, compiled) : await migrate(client, compiled);
+    for (const step of steps) process.stdout.write(`${values.plan ? 'would create' : 'created'} ${step.kind} ${step.object}\n${values.plan ? `  ${step.statement}\n` : ''}`);
+    process.stderr.write(`hyb migrate: ${steps.length === 0 ? 'up to date' : `${steps.length} object(s) ${values.plan ? 'to create' : 'created'}`}\n`);
+    return 0;
+  } finally {
+    await client.close();
+  }
+}
+
+async function syncCommand(argv: readonly string[]): Promise<number> {
+  const { values } = parseArgs({ args: [...argv], options: { root: { type: 'string', default: '.' }, backfill: { type: 'boolean', default: false } } });
+  const root = resolve(values.root);
+  const { config, client } = await clickhouseClient(root);
+  const { LakeReader, syncOnce } = await import('../runtime/sync/sync.ts');
+  const { Progress } = await import('../runtime/progress.ts');
+  const reader = new LakeReader(root, config);
+  try {
+    if (values.backfill) {
+      // Rebuild: forget what was loaded and empty the raw tables and rollups, then load the whole lake.
+      const tables = ((await (await client.query({ query: "SELECT name FROM system.tables WHERE database = currentDatabase() AND (name LIKE 'otel\\_%' OR name LIKE 'hyb\\_%') AND engine LIKE '%MergeTree' AND name NOT IN ('hyb_migrations')", format: 'JSONEachRow' })).json()) as { name: string }[]).map((r) => r.name);
+      for (const table of tables) await client.command({ query: `TRUNCATE TABLE ${table}` });
+    }
+    let bar: InstanceType<typeof Progress> | undefined;
+    const result = await syncOnce(reader, client, (done, total) => {
+      bar ??= new Progress('hyb sync', total, ' files');
+      if (done < total) bar.update(done);
+      else bar.finish(done);
+    });
+    process.stderr.write(`hyb sync: ${result.files} file(s), ${result.rows} rows\n`);
+    return 0;
+  } catch (error) {
+    throw new HybError('HYB_SYNC', (error as Error).message);
+  } finally {
+    reader.close();
+    await client.close();
+  }
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
   switch (command) {
@@ -207,6 +265,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       return serveCommand(rest);
     case 'seed':
       return seedCommand(rest);
+    case 'migrate':
+      return migrateCommand(rest);
+    case 'sync':
+      return syncCommand(rest);
     default:
       throw new HybError('HYB_USAGE', `unknown command '${command}'; see hyb --help`);
   }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { MeasureNode, MetricIR, ParamIR } from '../ir.ts';
 import { chType, compileExpr, entityColumn, grainFunction, quoteIdent, typed } from './expr.ts';
 import { finishRatio, measureType, sqlFor } from './measures.ts';
+import { DEDUPLICATION } from './sources.ts';
 
 export interface OutputColumn {
   readonly name: string;
@@ -190,7 +191,7 @@ export function emitMetricSql(ir: MetricIR, options: EmitOptions): MetricSql {
   const targetDDL =
     `CREATE TABLE IF NOT EXISTS ${target}${onCluster} (${allColumns.map((c) => `${c.name} ${c.type}`).join(', ')}) ` +
     `ENGINE = ${engine} PARTITION BY toYYYYMM(bucket) ORDER BY (${keyColumns.map((c) => c.name).join(', ')}) ` +
-    `TTL bucket + INTERVAL ${ir.retentionDays} DAY`;
+    `TTL bucket + INTERVAL ${ir.retentionDays} DAY SETTINGS ${DEDUPLICATION}`;
   const mvDDL =
     `CREATE MATERIALIZED VIEW IF NOT EXISTS ${mv}${onCluster} TO ${target} AS ` +
     render({

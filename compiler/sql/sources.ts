@@ -4,6 +4,13 @@ import { quoteIdent } from './expr.ts';
 const columnList = (source: SourceName, typeOf: (t: string) => string) =>
   sources[source].columns.map((c) => `${quoteIdent(c.name)} ${typeOf(c.type)}`).join(', ');
 
+/**
+ * Insert deduplication for non-replicated tables too (replicated ones have
+ * it by default): `hyb sync` inserts each lake file with a token, so a sync
+ * killed between its insert and its bookkeeping cannot load a file twice.
+ */
+export const DEDUPLICATION = 'non_replicated_deduplication_window = 10000';
+
 /** The raw MergeTree table of a source, with its TTL. */
 export function rawTableDDL(source: SourceName, options: { ttlDays: number; cluster?: string }): string {
   const table = sources[source];
@@ -13,7 +20,7 @@ export function rawTableDDL(source: SourceName, options: { ttlDays: number; clus
   return (
     `CREATE TABLE IF NOT EXISTS ${source}${onCluster} (${columnList(source, (t) => t)}) ` +
     `ENGINE = ${engine} PARTITION BY toDate(${time}) ORDER BY (${table.orderBy.map(quoteIdent).join(', ')}) ` +
-    `TTL toDateTime(${time}) + INTERVAL ${options.ttlDays} DAY SETTINGS ttl_only_drop_parts = 1`
+    `TTL toDateTime(${time}) + INTERVAL ${options.ttlDays} DAY SETTINGS ttl_only_drop_parts = 1, ${DEDUPLICATION}`
   );
 }
 

@@ -23,7 +23,8 @@ PARTITION BY
 ORDER BY
   (ServiceName, Timestamp) TTL toDateTime(Timestamp) + INTERVAL 30 DAY
 SETTINGS
-  ttl_only_drop_parts = 1;
+  ttl_only_drop_parts = 1,
+  non_replicated_deduplication_window = 10000;
 
 CREATE TABLE IF NOT EXISTS otel_metrics_gauge (
   ResourceAttributes Map(LowCardinality(String), String),
@@ -47,7 +48,8 @@ PARTITION BY
 ORDER BY
   (ServiceName, MetricName, TimeUnix) TTL toDateTime(TimeUnix) + INTERVAL 30 DAY
 SETTINGS
-  ttl_only_drop_parts = 1;
+  ttl_only_drop_parts = 1,
+  non_replicated_deduplication_window = 10000;
 
 CREATE TABLE IF NOT EXISTS otel_metrics_histogram (
   ResourceAttributes Map(LowCardinality(String), String),
@@ -77,7 +79,8 @@ PARTITION BY
 ORDER BY
   (ServiceName, MetricName, TimeUnix) TTL toDateTime(TimeUnix) + INTERVAL 30 DAY
 SETTINGS
-  ttl_only_drop_parts = 1;
+  ttl_only_drop_parts = 1,
+  non_replicated_deduplication_window = 10000;
 
 CREATE TABLE IF NOT EXISTS otel_metrics_sum (
   ResourceAttributes Map(LowCardinality(String), String),
@@ -103,7 +106,8 @@ PARTITION BY
 ORDER BY
   (ServiceName, MetricName, TimeUnix) TTL toDateTime(TimeUnix) + INTERVAL 30 DAY
 SETTINGS
-  ttl_only_drop_parts = 1;
+  ttl_only_drop_parts = 1,
+  non_replicated_deduplication_window = 10000;
 
 CREATE TABLE IF NOT EXISTS otel_traces (
   Timestamp DateTime64(9),
@@ -134,4 +138,5 @@ PARTITION BY
 ORDER BY
   (ServiceName, SpanName, Timestamp) TTL toDateTime(Timestamp) + INTERVAL 30 DAY
 SETTINGS
-  ttl_only_drop_parts = 1;
+  ttl_only_drop_parts = 1,
+  non_replicated_deduplication_window = 10000;

@@ -8,6 +8,8 @@
  * ClickHouse writes them with their code, `/ping`, user/password auth.
  */
 import { randomUUID } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Session } from 'chdb';
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -15,7 +17,12 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 export interface StoreOptions {
   readonly username: string;
   readonly password: string;
+  /** Where request bodies of INSERTs are staged; the session's user_files_path. */
+  readonly stagingDir: string;
 }
+
+/** `INSERT INTO t [(cols)] FORMAT F`, the query a client sends with its data in the body. */
+const INSERT_WITH_DATA = /^\s*INSERT\s+INTO\s+([A-Za-z_][\w.]*|`[^`]+`)\s*(\([^)]*\))?\s*FORMAT\s+(\w+)\s*;?\s*$/is;
 
 /** URL parameters that are not settings. */
 const NOT_SETTINGS = new Set(['query', 'query_id', 'database', 'default_format', 'session_id', 'role', 'user', 'password', 'compress', 'decompress', 'buffer_size']);
@@ -86,9 +93,22 @@ export function storeService(session: Session, options: StoreOptions): Hono {
       return fail(c, { code: AUTHENTICATION_FAILED, message: `Code: 516. DB::Exception: ${user}: Authentication failed: password is incorrect, or there is no user with such name. (AUTHENTICATION_FAILED)` });
     }
 
-    const body = c.req.method === 'POST' ? await c.req.text() : '';
+    const raw = c.req.method === 'POST' ? new Uint8Array(await c.req.arrayBuffer()) : new Uint8Array();
     const inUrl = search.get('query');
-    const sql = inUrl !== null ? (body ? `${inUrl}\n${body}` : inUrl) : body;
+    // INSERT … FORMAT F with the data in the body: staged as a file and read
+    // with file(), so binary formats (Parquet, Native) pass untouched and
+    // columns map by name, as ClickHouse does.
+    const insert = inUrl !== null && raw.length > 0 ? INSERT_WITH_DATA.exec(inUrl) : null;
+    let staged: string | undefined;
+    let sql: string;
+    if (insert) {
+      staged = join(options.stagingDir, `insert-${randomUUID()}.${insert[3]!.toLowerCase()}`);
+      await writeFile(staged, raw);
+      sql = `INSERT INTO ${insert[1]}${insert[2] ?? ''} SELECT * FROM file(${literal(staged)}, ${literal(insert[3]!)})`;
+    } else {
+      const body = new TextDecoder().decode(raw);
+      sql = inUrl !== null ? (body ? `${inUrl}\n${body}` : inUrl) : body;
+    }
     if (!sql.trim()) return fail(c, { code: 62, message: 'Code: 62. DB::Exception: Empty query. (SYNTAX_ERROR)' });
 
     const types = new Map([...sql.matchAll(/\{([A-Za-z_][A-Za-z0-9_]*):([^{}]+)\}/g)].map((m) => [m[1]!, m[2]!.trim()]));
@@ -141,6 +161,7 @@ export function storeService(session: Session, options: StoreOptions): Hono {
       } finally {
         for (const key of applied) session.query(`SET ${key} = DEFAULT`);
         if (database) session.query('USE default');
+        if (staged) await rm(staged, { force: true });
       }
     });
   };

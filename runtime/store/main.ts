@@ -4,7 +4,7 @@
  * its own process (one chDB session per process).
  */
 import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { Session } from 'chdb';
 import type { HybConfig } from '../../schemas/config.ts';
@@ -21,10 +21,12 @@ export function serveStore(options: ServeStoreOptions): Promise<string> {
   const { config } = options;
   const path = resolve(options.root, config.store.path);
   mkdirSync(path, { recursive: true });
-  const session = new Session(path);
+  const stagingDir = join(path, 'user_files');
+  mkdirSync(stagingDir, { recursive: true });
+  const session = new Session(path, { connectionArgs: [`--user_files_path=${stagingDir}`] });
   // A ClickHouse server's HTTP default, which the clients expect: 64-bit integers as JSON strings.
   session.query('SET output_format_json_quote_64bit_integers = 1');
-  const app = storeService(session, { username: config.clickhouse.username, password: config.clickhouse.password });
+  const app = storeService(session, { username: config.clickhouse.username, password: config.clickhouse.password, stagingDir });
   return new Promise((resolveUrl) => {
     const host = options.host ?? '127.0.0.1';
     const server = serve({ fetch: app.fetch, port: options.port ?? config.ports.store, hostname: host }, (info) => {

@@ -14,7 +14,9 @@ CREATE TABLE IF NOT EXISTS hyb_api_latency_f85cda5f (
 PARTITION BY
   toYYYYMM(bucket)
 ORDER BY
-  (bucket, d_route) TTL bucket + INTERVAL 90 DAY;
+  (bucket, d_route) TTL bucket + INTERVAL 90 DAY
+SETTINGS
+  non_replicated_deduplication_window = 10000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS hyb_api_latency_f85cda5f_mv
 TO hyb_api_latency_f85cda5f AS

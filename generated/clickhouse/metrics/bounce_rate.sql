@@ -9,7 +9,9 @@ CREATE TABLE IF NOT EXISTS hyb_bounce_rate_123f902f (
 PARTITION BY
   toYYYYMM(bucket)
 ORDER BY
-  (bucket, entity_key) TTL bucket + INTERVAL 90 DAY;
+  (bucket, entity_key) TTL bucket + INTERVAL 90 DAY
+SETTINGS
+  non_replicated_deduplication_window = 10000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS hyb_bounce_rate_123f902f_mv
 TO hyb_bounce_rate_123f902f AS

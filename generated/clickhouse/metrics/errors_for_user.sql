@@ -9,7 +9,9 @@ CREATE TABLE IF NOT EXISTS hyb_errors_for_user_cb3b6208 (
 PARTITION BY
   toYYYYMM(bucket)
 ORDER BY
-  (bucket, d_exceptionType, p_userId) TTL bucket + INTERVAL 90 DAY;
+  (bucket, d_exceptionType, p_userId) TTL bucket + INTERVAL 90 DAY
+SETTINGS
+  non_replicated_deduplication_window = 10000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS hyb_errors_for_user_cb3b6208_mv
 TO hyb_errors_for_user_cb3b6208 AS

@@ -8,7 +8,9 @@ CREATE TABLE IF NOT EXISTS hyb_errors_per_hour_0e7a12e7 (
 PARTITION BY
   toYYYYMM(bucket)
 ORDER BY
-  (bucket, d_exceptionType) TTL bucket + INTERVAL 90 DAY;
+  (bucket, d_exceptionType) TTL bucket + INTERVAL 90 DAY
+SETTINGS
+  non_replicated_deduplication_window = 10000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS hyb_errors_per_hour_0e7a12e7_mv
 TO hyb_errors_per_hour_0e7a12e7 AS

@@ -9,7 +9,9 @@ CREATE TABLE IF NOT EXISTS hyb_pageviews_per_day_93cbbdf0 (
 PARTITION BY
   toYYYYMM(bucket)
 ORDER BY
-  (bucket, d_page, p_service) TTL bucket + INTERVAL 90 DAY;
+  (bucket, d_page, p_service) TTL bucket + INTERVAL 90 DAY
+SETTINGS
+  non_replicated_deduplication_window = 10000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS hyb_pageviews_per_day_93cbbdf0_mv
 TO hyb_pageviews_per_day_93cbbdf0 AS

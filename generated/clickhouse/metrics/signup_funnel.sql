@@ -14,7 +14,9 @@ CREATE TABLE IF NOT EXISTS hyb_signup_funnel_326930e7 (
 PARTITION BY
   toYYYYMM(bucket)
 ORDER BY
-  (bucket, entity_key) TTL bucket + INTERVAL 90 DAY;
+  (bucket, entity_key) TTL bucket + INTERVAL 90 DAY
+SETTINGS
+  non_replicated_deduplication_window = 10000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS hyb_signup_funnel_326930e7_mv
 TO hyb_signup_funnel_326930e7 AS

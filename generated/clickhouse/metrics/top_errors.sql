@@ -9,7 +9,9 @@ CREATE TABLE IF NOT EXISTS hyb_top_errors_8e114b88 (
 PARTITION BY
   toYYYYMM(bucket)
 ORDER BY
-  (bucket, d_exceptionType) TTL bucket + INTERVAL 90 DAY;
+  (bucket, d_exceptionType) TTL bucket + INTERVAL 90 DAY
+SETTINGS
+  non_replicated_deduplication_window = 10000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS hyb_top_errors_8e114b88_mv
 TO hyb_top_errors_8e114b88 AS

@@ -9,7 +9,9 @@ CREATE TABLE IF NOT EXISTS hyb_top_pages_c3f6361f (
 PARTITION BY
   toYYYYMM(bucket)
 ORDER BY
-  (bucket, d_page) TTL bucket + INTERVAL 90 DAY;
+  (bucket, d_page) TTL bucket + INTERVAL 90 DAY
+SETTINGS
+  non_replicated_deduplication_window = 10000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS hyb_top_pages_c3f6361f_mv
 TO hyb_top_pages_c3f6361f AS

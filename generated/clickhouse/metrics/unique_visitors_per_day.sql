@@ -7,7 +7,9 @@ CREATE TABLE IF NOT EXISTS hyb_unique_visitors_per_day_3fc76e14 (
 PARTITION BY
   toYYYYMM(bucket)
 ORDER BY
-  (bucket) TTL bucket + INTERVAL 90 DAY;
+  (bucket) TTL bucket + INTERVAL 90 DAY
+SETTINGS
+  non_replicated_deduplication_window = 10000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS hyb_unique_visitors_per_day_3fc76e14_mv
 TO hyb_unique_visitors_per_day_3fc76e14 AS

@@ -11,7 +11,9 @@ CREATE TABLE IF NOT EXISTS hyb_web_vitals_283778f0 (
 PARTITION BY
   toYYYYMM(bucket)
 ORDER BY
-  (bucket, d_page, d_vital) TTL bucket + INTERVAL 90 DAY;
+  (bucket, d_page, d_vital) TTL bucket + INTERVAL 90 DAY
+SETTINGS
+  non_replicated_deduplication_window = 10000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS hyb_web_vitals_283778f0_mv
 TO hyb_web_vitals_283778f0 AS
