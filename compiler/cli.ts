@@ -29,7 +29,9 @@ Commands:
     --seed N        the generator's seed (default 1): same seed, same data
     --via otlp      protobuf to a running hyb serve ingest (default; --url to override)
     --via direct    straight into the Iceberg tables (fast; ingest must be stopped)
-  migrate           create the ClickHouse objects the metrics declare (clickhouse.url); --plan only prints them
+  migrate           create the ClickHouse objects the metrics declare, backfill new versions, drop superseded ones
+    --plan          print what would be created; change nothing
+    --drop-removed  also drop the objects of metrics no longer declared
   sync              load new lake data files into ClickHouse (exactly once); --backfill rebuilds from the whole lake
   help              this text
 
@@ -203,19 +205,46 @@ async function clickhouseClient(root: string) {
 }
 
 async function migrateCommand(argv: readonly string[]): Promise<number> {
-  const { values } = parseArgs({ args: [...argv], options: { root: { type: 'string', default: '.' }, plan: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { root: { type: 'string', default: '.' }, plan: { type: 'boolean', default: false }, 'drop-removed': { type: 'boolean', default: false } },
+  });
   const root = resolve(values.root);
   const compiled = await compileProject(root);
   if (compiled.diagnostics.length > 0) {
     report(compiled.diagnostics, false);
     throw new HybError('HYB_MIGRATE', 'the metrics do not compile; fix them first (hyb compile)');
   }
-  const { client } = await clickhouseClient(root);
+  const { config, client } = await clickhouseClient(root);
   const { migrate, plan } = await import('../runtime/sync/migrate.ts');
   try {
-    const steps = values.plan ? await plan(client, compiled) : await migrate(client, compiled);
-    for (const step of steps) process.stdout.write(`${values.plan ? 'would create' : 'created'} ${step.kind} ${step.object}\n${values.plan ? `  ${step.statement}\n` : ''}`);
-    process.stderr.write(`hyb migrate: ${steps.length === 0 ? 'up to date' : `${steps.length} object(s) ${values.plan ? 'to create' : 'created'}`}\n`);
+    if (values.plan) {
+      const steps = await plan(client, compiled);
+      for (const step of steps) process.stdout.write(`would create ${step.kind} ${step.object}\n  ${step.statement}\n`);
+      process.stderr.write(`hyb migrate --plan: ${steps.length === 0 ? 'up to date' : `${steps.length} object(s) to create`}\n`);
+      return 0;
+    }
+    const { LakeReader } = await import('../runtime/sync/sync.ts');
+    const { Progress } = await import('../runtime/progress.ts');
+    let reader: InstanceType<typeof LakeReader> | undefined;
+    const bars = new Map<string, InstanceType<typeof Progress>>();
+    const result = await migrate(client, compiled, {
+      dropRemoved: values['drop-removed'],
+      // the lake is opened only when a new version has synced data to backfill
+      files: { parquet: (source, path) => (reader ??= new LakeReader(root, config)).parquet(source, path) },
+      progress: (metric, done, total) => {
+        const bar = bars.get(metric) ?? bars.set(metric, new Progress(`backfill ${metric}`, total, ' files')).get(metric)!;
+        if (done < total) bar.update(done);
+        else bar.finish(done);
+      },
+    });
+    reader?.close();
+    for (const step of result.created) process.stdout.write(`created ${step.kind} ${step.object}\n`);
+    for (const target of result.ready) process.stdout.write(`ready ${target}\n`);
+    for (const object of result.dropped) process.stdout.write(`dropped ${object}\n`);
+    for (const object of result.kept) process.stdout.write(`kept ${object} (its metric is gone; --drop-removed drops it)\n`);
+    const changes = result.created.length + result.dropped.length;
+    process.stderr.write(`hyb migrate: ${changes === 0 ? 'up to date' : `${result.created.length} created, ${result.ready.length} ready, ${result.dropped.length} dropped`}\n`);
     return 0;
   } finally {
     await client.close();

@@ -6,7 +6,7 @@
  * exactly once.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { Session } from 'chdb';
@@ -137,4 +137,43 @@ describe('migrate and sync', () => {
     expect(await count('SELECT count() AS n FROM otel_logs')).toBe(lakeRows);
     await expectMvEqualsFallback();
   }, 600_000);
+
+  it('a changed metric: its new version is created, backfilled and ready before the old one is dropped', async () => {
+    const before = (await compileProject(project)).metrics.find((m) => m.ir.name === 'top_pages')!;
+    const file = join(project, 'metrics/pageviews.ts');
+    writeFileSync(file, readFileSync(file, 'utf8').replace("measures: { views: count(), visitors: uniq(logs.attr('user.id')) },", "measures: { views: count(), visitors: uniq(logs.attr('user.id')), sessions: uniq(logs.attr('session.id')) },"));
+    const after = (await compileProject(project)).metrics.find((m) => m.ir.name === 'top_pages')!;
+    expect(after.sql.target).not.toBe(before.sql.target);
+
+    const plan = hyb(['migrate', '--plan'], project);
+    expect(plan.stdout).toContain(`would create target ${after.sql.target}`);
+    const run = hyb(['migrate'], project);
+    expect(run.status, run.stderr).toBe(0);
+    const lines = run.stdout.split('\n');
+    const readyAt = lines.indexOf(`ready ${after.sql.target}`);
+    expect(readyAt, run.stdout).toBeGreaterThanOrEqual(0);
+    expect(lines.indexOf(`dropped ${before.sql.target}`)).toBeGreaterThan(readyAt);
+    expect(run.stderr).toMatch(/backfill top_pages \[#+\]/);
+
+    // the backfilled version answers as the lake does, without a new sync
+    engine ??= openEngine(lake);
+    const mv = (await (await client.query({ query: after.sql.mvQuery!, query_params: range, format: 'JSON', clickhouse_settings: { output_format_json_quote_64bit_integers: 0 } })).json()) as JsonResult;
+    expectSameRows(mv, queryJson(engine, after.sql.fallbackQuery, range), floatColumns(after));
+    const tables = ((await (await client.query({ query: 'SELECT name FROM system.tables WHERE database = currentDatabase()', format: 'JSONEachRow' })).json()) as { name: string }[]).map((t) => t.name);
+    expect(tables).toContain(after.sql.target);
+    expect(tables).not.toContain(before.sql.target);
+    expect(tables).not.toContain(before.sql.mv);
+    const states = (await (await client.query({ query: 'SELECT object, state FROM hyb_migrations FINAL WHERE metric = {m:String}', query_params: { m: 'top_pages' }, format: 'JSONEachRow' })).json()) as { object: string; state: string }[];
+    expect(states).toEqual(expect.arrayContaining([{ object: after.sql.target, state: 'ready' }, { object: before.sql.target, state: 'dropped' }]));
+  }, 120_000);
+
+  it('keeps a removed metric\'s objects unless told to drop them', async () => {
+    const file = join(project, 'metrics/web-vitals.ts');
+    const metric = (await compileProject(project)).metrics.find((m) => m.ir.name === 'web_vitals')!;
+    rmSync(file);
+    const kept = hyb(['migrate'], project);
+    expect(kept.stdout).toContain(`kept ${metric.sql.target} (its metric is gone; --drop-removed drops it)`);
+    const dropped = hyb(['migrate', '--drop-removed'], project);
+    expect(dropped.stdout).toContain(`dropped ${metric.sql.target}`);
+  }, 60_000);
 });

@@ -16,6 +16,8 @@ export interface MetricSql {
   /** CREATE TABLE of the rollup target (null for raw-only metrics). */
   readonly targetDDL: string | null;
   readonly mvDDL: string | null;
+  /** Fills a new target from rows staged in `backfillTable(source)`, as the MV would have. */
+  readonly backfill: string | null;
   /** The read of the rollup; null for raw-only metrics. */
   readonly mvQuery: string | null;
   /** The same answer from the raw lake tables. */
@@ -23,6 +25,9 @@ export interface MetricSql {
   readonly columns: readonly OutputColumn[];
   readonly params: readonly { name: string; type: string; required: boolean }[];
 }
+
+/** The staging copy of a source table that backfills read. */
+export const backfillTable = (source: string): string => `hyb_backfill_${source}`;
 
 export interface EmitOptions {
   /** The database the lake's source views live in, for the fallback query. */
@@ -165,7 +170,7 @@ export function emitMetricSql(ir: MetricIR, options: EmitOptions): MetricSql {
     ...ir.params.map((p) => ({ name: p.name, type: paramType(p), required: p.required })),
   ];
   if (!ir.rollup) {
-    return { version, target: null, mv: null, targetDDL: null, mvDDL: null, mvQuery: null, fallbackQuery, columns, params };
+    return { version, target: null, mv: null, targetDDL: null, mvDDL: null, backfill: null, mvQuery: null, fallbackQuery, columns, params };
   }
 
   const target = `hyb_${ir.name}_${version}`;
@@ -192,14 +197,16 @@ export function emitMetricSql(ir: MetricIR, options: EmitOptions): MetricSql {
     `CREATE TABLE IF NOT EXISTS ${target}${onCluster} (${allColumns.map((c) => `${c.name} ${c.type}`).join(', ')}) ` +
     `ENGINE = ${engine} PARTITION BY toYYYYMM(bucket) ORDER BY (${keyColumns.map((c) => c.name).join(', ')}) ` +
     `TTL bucket + INTERVAL ${ir.retentionDays} DAY SETTINGS ${DEDUPLICATION}`;
-  const mvDDL =
-    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${mv}${onCluster} TO ${target} AS ` +
+  const stateSelect = (from: string) =>
     render({
       select: allColumns.map((c) => `${c.expr} AS ${c.name}`),
-      from: ir.source,
+      from,
       where: rowFilters,
       groupBy: keyColumns.map((c) => c.name),
     });
+  const mvDDL = `CREATE MATERIALIZED VIEW IF NOT EXISTS ${mv}${onCluster} TO ${target} AS ${stateSelect(ir.source)}`;
+  // What the MV does to an insert, done to rows staged in a copy of the source table.
+  const backfill = `INSERT INTO ${target} ${stateSelect(backfillTable(ir.source))}`;
   const mvQuery = mvInner
     ? mvInner(target)
     : render({
@@ -214,7 +221,7 @@ export function emitMetricSql(ir: MetricIR, options: EmitOptions): MetricSql {
         orderBy,
         limit: ir.limit,
       });
-  return { version, target, mv, targetDDL, mvDDL, mvQuery, fallbackQuery, columns, params };
+  return { version, target, mv, targetDDL, mvDDL, backfill, mvQuery, fallbackQuery, columns, params };
 }
 
 export { entityColumn };

@@ -1,55 +1,161 @@
 /**
- * `hyb migrate`: the ClickHouse objects the compiler declares (raw source
- * tables, each metric's versioned target table and MV), created where
- * missing and recorded in `hyb_migrations`. Every statement is
- * `CREATE … IF NOT EXISTS`, so a rerun or a half-applied run is harmless.
- * Through `@clickhouse/client` only: the local store or a real server alike.
+ * `hyb migrate`: the ClickHouse objects the compiler declares — raw source
+ * tables, and per metric a versioned target table and MV — created where
+ * missing and recorded in `hyb_migrations` with a state the router reads.
+ *
+ * A changed metric has a new version (the compiler's hash suffix): its target
+ * and MV are created ('building'), the target is backfilled with every lake
+ * file already synced (files synced later reach it through the MV), then it
+ * is marked 'ready' — the router uses a version only once it is ready — and
+ * only then are the superseded versions dropped. A removed metric's objects
+ * are dropped only when asked (`--drop-removed`). Statements are
+ * `CREATE … IF NOT EXISTS`, so a rerun after a failure picks up where it
+ * stopped. Do not run it while `hyb sync` runs: a file loaded during a
+ * backfill could be counted twice.
  */
+import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { rawTableDDL } from '../../compiler/sql/sources.ts';
 import type { ProjectCompile } from '../../compiler/project.ts';
-import { sourceNames } from '../../schemas/sources.ts';
+import { backfillTable } from '../../compiler/sql/metric.ts';
+import { rawTableDDL } from '../../compiler/sql/sources.ts';
+import { sourceNames, type SourceName } from '../../schemas/sources.ts';
 
 export interface Step {
   readonly object: string;
   readonly kind: 'source' | 'target' | 'mv';
+  /** The metric (query name) a target or MV belongs to. */
+  readonly metric: string;
+  readonly version: string;
   readonly statement: string;
 }
 
+/** Reads lake data files as Parquet (sync.ts's LakeReader). */
+export interface FileSource {
+  parquet(source: SourceName, path: string): Promise<Uint8Array>;
+}
+
+export interface MigrateReport {
+  readonly created: Step[];
+  readonly ready: string[];
+  readonly dropped: string[];
+  /** Objects of metrics no longer declared, kept because dropRemoved was not set. */
+  readonly kept: string[];
+}
+
 const STATE_DDL =
-  "CREATE TABLE IF NOT EXISTS hyb_migrations (object String, kind LowCardinality(String), statement String, applied_at DateTime64(3, 'UTC')) ENGINE = ReplacingMergeTree ORDER BY object";
+  "CREATE TABLE IF NOT EXISTS hyb_migrations (object String, kind LowCardinality(String), metric String, version String, state LowCardinality(String), statement String, at DateTime64(3, 'UTC')) ENGINE = ReplacingMergeTree(at) ORDER BY object";
+
+const now = () => new Date().toISOString().replace('T', ' ').replace('Z', '');
+
+interface Recorded {
+  readonly object: string;
+  readonly kind: Step['kind'];
+  readonly metric: string;
+  readonly version: string;
+  readonly state: 'building' | 'ready' | 'dropped';
+}
 
 /** Every object the project declares, in creation order (sources first, each MV after its target). */
 export function declared(compiled: ProjectCompile): Step[] {
   const { config } = compiled;
   const ddl = { ttlDays: config.retention.rawDays, cluster: config.clickhouse.cluster };
-  const steps: Step[] = sourceNames.map((source) => ({ object: source, kind: 'source', statement: rawTableDDL(source, ddl) }));
+  const steps: Step[] = sourceNames.map((source) => ({ object: source, kind: 'source', metric: '', version: '', statement: rawTableDDL(source, ddl) }));
   for (const m of compiled.metrics) {
-    if (m.sql.target && m.sql.targetDDL) steps.push({ object: m.sql.target, kind: 'target', statement: m.sql.targetDDL });
-    if (m.sql.mv && m.sql.mvDDL) steps.push({ object: m.sql.mv, kind: 'mv', statement: m.sql.mvDDL });
+    const common = { metric: m.ir.name, version: m.sql.version };
+    if (m.sql.target && m.sql.targetDDL) steps.push({ object: m.sql.target, kind: 'target', statement: m.sql.targetDDL, ...common });
+    if (m.sql.mv && m.sql.mvDDL) steps.push({ object: m.sql.mv, kind: 'mv', statement: m.sql.mvDDL, ...common });
   }
   return steps;
 }
 
-/** The declared objects not yet recorded as applied. */
-export async function plan(client: ClickHouseClient, compiled: ProjectCompile): Promise<Step[]> {
+async function recorded(client: ClickHouseClient): Promise<Recorded[]> {
   await client.command({ query: STATE_DDL });
-  const applied = new Set(
-    ((await (await client.query({ query: 'SELECT object FROM hyb_migrations FINAL', format: 'JSONEachRow' })).json()) as { object: string }[]).map((r) => r.object),
-  );
-  return declared(compiled).filter((step) => !applied.has(step.object));
+  const result = await client.query({ query: 'SELECT object, kind, metric, version, state FROM hyb_migrations FINAL', format: 'JSONEachRow' });
+  return (await result.json()) as Recorded[];
 }
 
-/** Applies the plan, recording each step once it succeeded. */
-export async function migrate(client: ClickHouseClient, compiled: ProjectCompile): Promise<Step[]> {
+async function record(client: ClickHouseClient, step: Pick<Step, 'object' | 'kind' | 'metric' | 'version'> & { statement?: string }, state: Recorded['state']): Promise<void> {
+  await client.insert({ table: 'hyb_migrations', values: [{ statement: '', ...step, state, at: now() }], format: 'JSONEachRow' });
+}
+
+/** The declared objects not yet created (or dropped since). */
+export async function plan(client: ClickHouseClient, compiled: ProjectCompile): Promise<Step[]> {
+  const live = new Set((await recorded(client)).filter((r) => r.state !== 'dropped').map((r) => r.object));
+  return declared(compiled).filter((step) => !live.has(step.object));
+}
+
+export async function migrate(
+  client: ClickHouseClient,
+  compiled: ProjectCompile,
+  options: { files?: FileSource; dropRemoved?: boolean; progress?: (metric: string, done: number, total: number) => void } = {},
+): Promise<MigrateReport> {
   const steps = await plan(client, compiled);
-  for (const step of steps) {
+  const created: Step[] = [];
+  for (const step of steps.filter((s) => s.kind === 'source')) {
     await client.command({ query: step.statement });
-    await client.insert({
-      table: 'hyb_migrations',
-      values: [{ object: step.object, kind: step.kind, statement: step.statement, applied_at: new Date().toISOString().replace('T', ' ').replace('Z', '') }],
-      format: 'JSONEachRow',
-    });
+    await record(client, step, 'ready');
+    created.push(step);
   }
-  return steps;
+
+  // New metric versions: create, backfill, mark ready.
+  const ready: string[] = [];
+  const byMetric = new Map<string, Step[]>();
+  for (const step of steps) if (step.kind !== 'source') byMetric.set(step.metric, [...(byMetric.get(step.metric) ?? []), step]);
+  for (const [metric, objects] of byMetric) {
+    for (const step of objects) {
+      await client.command({ query: step.statement });
+      await record(client, step, 'building');
+      created.push(step);
+    }
+    const m = compiled.metrics.find((x) => x.ir.name === metric)!;
+    if (m.sql.backfill) await backfill(client, m.ir.source as SourceName, m.sql.backfill, options.files, (done, total) => options.progress?.(metric, done, total));
+    for (const step of objects) await record(client, step, 'ready');
+    ready.push(m.sql.target!);
+  }
+
+  // Superseded versions (the metric is still declared) and removed metrics.
+  const current = new Map(compiled.metrics.map((m) => [m.ir.name, m.sql.version]));
+  const dropped: string[] = [];
+  const kept: string[] = [];
+  const stale = (await recorded(client)).filter((r) => r.kind !== 'source' && r.state !== 'dropped' && current.get(r.metric) !== r.version);
+  // MVs before their targets, so nothing writes into a dropped table.
+  for (const r of stale.sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'mv' ? -1 : 1))) {
+    const removed = !current.has(r.metric);
+    if (removed && !options.dropRemoved) {
+      kept.push(r.object);
+      continue;
+    }
+    await client.command({ query: `DROP ${r.kind === 'mv' ? 'VIEW' : 'TABLE'} IF EXISTS ${r.object}` });
+    await record(client, r, 'dropped');
+    dropped.push(r.object);
+  }
+  return { created, ready, dropped, kept };
+}
+
+/**
+ * Fills a new target with every lake file already synced into `source`:
+ * each file is staged in a Memory copy of the source table and put through
+ * the MV's own SELECT.
+ */
+async function backfill(client: ClickHouseClient, source: SourceName, statement: string, files: FileSource | undefined, progress: (done: number, total: number) => void): Promise<void> {
+  const synced = await client
+    .query({ query: "SELECT path FROM hyb_sync_files FINAL WHERE source = {source:String} ORDER BY path", query_params: { source }, format: 'JSONEachRow' })
+    .then((r) => r.json() as Promise<{ path: string }[]>)
+    .catch(() => [] as { path: string }[]); // never synced: nothing to backfill
+  if (synced.length === 0) return;
+  if (!files) throw new Error(`${source}: ${synced.length} synced lake file(s) to backfill, and no lake reader`);
+  const staging = backfillTable(source);
+  await client.command({ query: `CREATE TABLE IF NOT EXISTS ${staging} AS ${source} ENGINE = Memory` });
+  try {
+    for (const [i, { path }] of synced.entries()) {
+      progress(i, synced.length);
+      await client.command({ query: `TRUNCATE TABLE ${staging}` });
+      const parquet = await files.parquet(source, path);
+      await client.insert({ table: staging, values: Readable.from([Buffer.from(parquet.buffer, parquet.byteOffset, parquet.byteLength)], { objectMode: false }), format: 'Parquet' });
+      await client.command({ query: statement });
+    }
+    progress(synced.length, synced.length);
+  } finally {
+    await client.command({ query: `DROP TABLE IF EXISTS ${staging}` });
+  }
 }
