@@ -34,6 +34,7 @@ if (!existsSync(join(dir, 'seeded'))) {
   if (seed.status !== 0) process.exit(1);
   writeFileSync(join(dir, 'seeded'), `${EVENTS} events, ${DAYS} days from ${START}, seed 1\n`);
 }
+if (process.env.SEED_ONLY) process.exit(0);
 
 /** DuckDB's version of each query, where DuckDB has the functions for it. */
 const duckdbSql: Record<string, string | null> = {

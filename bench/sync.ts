@@ -1,0 +1,70 @@
+/**
+ * Sync throughput: the 10 M-event lake of bench/fallback.ts (seeded on first
+ * use) loaded by `hyb sync` into a fresh local store with every metric's MV
+ * (`hyb migrate` first), rows per second end to end. Goal ≥ 1 M rows/s.
+ *
+ *   npm run bench:sync
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient } from '@clickhouse/client';
+import { median, projectRoot } from './support.ts';
+
+const ROUNDS = Number(process.env.ROUNDS ?? 1);
+const dir = join(projectRoot, 'bench/.data/lake-10m');
+if (!existsSync(join(dir, 'seeded'))) {
+  const seed = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'bench/fallback.ts')], { stdio: 'inherit', env: { ...process.env, SEED_ONLY: '1' } });
+  if (seed.status !== 0) process.exit(1);
+}
+// hyb migrate compiles the project's metrics
+if (!existsSync(join(dir, 'metrics'))) symlinkSync(join(projectRoot, 'metrics'), join(dir, 'metrics'));
+const hyb = join(projectRoot, 'bin/hyb.mjs');
+
+async function round(): Promise<{ rows: number; kept: number; seconds: number; mvRows: number }> {
+  const store = mkdtempSync(join(tmpdir(), 'hyb-bench-store-'));
+  const config = (url?: string) =>
+    writeFileSync(
+      join(dir, 'hyb.config.ts'),
+      `import { defineConfig } from './compiler/dsl/index.ts';\nexport default defineConfig(${JSON.stringify({ lake: { kind: 'local', path: 'lake' }, store: { path: store }, ...(url ? { clickhouse: { url } } : {}) })});\n`,
+    );
+  config();
+  const child = spawn(process.execPath, [hyb, 'serve', 'store', '--port', '0'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      const m = /listening on (\S+)/.exec(stderr);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`store exited ${code}: ${stderr}`)));
+  });
+  config(url);
+  try {
+    const migrate = spawnSync(process.execPath, [hyb, 'migrate'], { cwd: dir, encoding: 'utf8' });
+    if (migrate.status !== 0) throw new Error(migrate.stderr);
+    const started = performance.now();
+    const sync = spawnSync(process.execPath, [hyb, 'sync'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+    const seconds = (performance.now() - started) / 1000;
+    if (sync.status !== 0) throw new Error(`sync failed: ${sync.stderr}`);
+    process.stderr.write(sync.stderr.split('\r').at(-1) ?? '');
+    const synced = Number(/(\d+) rows/.exec(sync.stderr)![1]);
+    const client = createClient({ url });
+    const count = async (sql: string) => Number(((await (await client.query({ query: sql, format: 'JSONEachRow' })).json()) as { n: string }[])[0]!.n);
+    // fewer than synced: the raw tables' 30-day TTL drops the oldest days at once
+    const kept = (await count('SELECT count() AS n FROM otel_logs')) + (await count('SELECT count() AS n FROM otel_traces'));
+    const mvRows = await count("SELECT sum(total_rows) AS n FROM system.tables WHERE database = currentDatabase() AND name LIKE 'hyb\\\\_%' AND name NOT LIKE 'hyb\\\\_sync%' AND name NOT LIKE 'hyb\\\\_migrations'");
+    await client.close();
+    return { rows: synced, kept, seconds, mvRows };
+  } finally {
+    child.kill('SIGTERM');
+    writeFileSync(join(dir, 'hyb.config.ts'), "import { defineConfig } from './compiler/dsl/index.ts';\nexport default defineConfig({ lake: { kind: 'local', path: 'lake' } });\n");
+  }
+}
+
+const results = [];
+for (let i = 0; i < ROUNDS; i++) results.push(await round());
+const rate = median(results.map((r) => r.rows / r.seconds));
+console.log(JSON.stringify({ rounds: results }));
+console.log(`sync of ${results[0]!.rows} rows (lake → MergeTree, ${results[0]!.mvRows} rollup rows through the MVs): median ${Math.round(rate)} rows/s (goal ≥ 1000000)`);
