@@ -6,14 +6,14 @@
  *
  *   npm run bench:ingest
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate, toJsonEachRow } from '../runtime/seed/generate.ts';
 import { logsRequest } from '../runtime/seed/otlp.ts';
 import { Progress } from '../runtime/progress.ts';
-import { benchProject, median, projectRoot } from './support.ts';
+import { benchProject, median, projectRoot, startHyb } from './support.ts';
 
 const RECORDS = 200_000;
 const BATCH = 1_000;
@@ -23,31 +23,13 @@ const ROUNDS = 3;
 const rows = generate({ seed: 3, start: '2026-04-01', days: 1, sessionsPerDay: Math.ceil(RECORDS / 11), users: 2000 }).otel_logs.slice(0, RECORDS);
 const requests: Uint8Array[] = [];
 for (let i = 0; i < rows.length; i += BATCH) requests.push(logsRequest(rows.slice(i, i + BATCH)));
-const hyb = join(projectRoot, 'bin/hyb.mjs');
 
 /** Starts ingest on a fresh lake; resolves with its URL and a stop() that waits for the final flush. */
 async function startIngest(): Promise<{ url: string; stop: () => Promise<void> }> {
   const dir = benchProject();
   const lake = mkdtempSync(join(tmpdir(), 'hyb-bench-lake-'));
   writeFileSync(join(dir, 'hyb.config.ts'), `import { defineConfig } from './compiler/dsl/index.ts';\nexport default defineConfig({ lake: { kind: 'local', path: ${JSON.stringify(lake)} } });\n`);
-  const child = spawn(process.execPath, [hyb, 'serve', 'ingest', '--port', '0'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const match = /listening on (\S+)/.exec(stderr);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`ingest exited ${code}: ${stderr}`)));
-  });
-  return {
-    url,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+  return startHyb(['ingest'], dir);
 }
 
 async function ingestRound(round: number): Promise<{ ackPerSecond: number; committedPerSecond: number }> {

@@ -5,12 +5,12 @@
  *
  *   npm run bench:sync
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
-import { median, projectRoot } from './support.ts';
+import { median, projectRoot, startHyb } from './support.ts';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 1);
 const dir = join(projectRoot, 'bench/.data/lake-10m');
@@ -30,16 +30,7 @@ async function round(): Promise<{ rows: number; kept: number; seconds: number; m
       `import { defineConfig } from './compiler/dsl/index.ts';\nexport default defineConfig(${JSON.stringify({ lake: { kind: 'local', path: 'lake' }, store: { path: store }, ...(url ? { clickhouse: { url } } : {}) })});\n`,
     );
   config();
-  const child = spawn(process.execPath, [hyb, 'serve', 'store', '--port', '0'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-      const m = /listening on (\S+)/.exec(stderr);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`store exited ${code}: ${stderr}`)));
-  });
+  const { url, stop } = await startHyb(['store'], dir);
   config(url);
   try {
     const migrate = spawnSync(process.execPath, [hyb, 'migrate'], { cwd: dir, encoding: 'utf8' });
@@ -58,7 +49,7 @@ async function round(): Promise<{ rows: number; kept: number; seconds: number; m
     await client.close();
     return { rows: synced, kept, seconds, mvRows };
   } finally {
-    child.kill('SIGTERM');
+    await stop();
     writeFileSync(join(dir, 'hyb.config.ts'), "import { defineConfig } from './compiler/dsl/index.ts';\nexport default defineConfig({ lake: { kind: 'local', path: 'lake' } });\n");
   }
 }

@@ -5,10 +5,10 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { serve } from '@hono/node-server';
 import { Session } from 'chdb';
 import type { HybConfig } from '../../schemas/config.ts';
 import { localLakePath } from '../lake/location.ts';
+import { listen } from '../serve.ts';
 import type { SourceName } from '../../schemas/sources.ts';
 import { ingestService, type SourceRows } from './service.ts';
 import { Wal, type WalPart } from './wal.ts';
@@ -75,27 +75,18 @@ export async function serveIngest(options: ServeIngestOptions): Promise<string> 
     { maxBodyBytes: settings.maxBodyBytes, maxConcurrentRequests: settings.maxConcurrentRequests },
   );
 
-  return new Promise((resolveUrl) => {
-    const host = options.host ?? '127.0.0.1';
-    const server = serve({ fetch: app.fetch, port: options.port ?? config.ports.ingest, hostname: host }, (info) => {
-      const url = `http://${host}:${info.port}`;
-      log(`listening on ${url} (lake: ${config.lake.kind}, state: ${stateDir})`);
-      resolveUrl(url);
-    });
-    let stopping = false;
-    const stop = async () => {
-      if (stopping) return;
-      stopping = true;
+  return listen(app, {
+    name: 'ingest',
+    port: options.port ?? config.ports.ingest,
+    host: options.host,
+    detail: () => `(lake: ${config.lake.kind}, state: ${stateDir})`,
+    async stop() {
       clearInterval(timer);
-      server.close();
       await flush(true); // a clean shutdown leaves nothing in the WAL
       await wal.close();
       session.close();
       rmSync(pidFile, { force: true });
       log('flushed and stopped');
-      process.exit(0);
-    };
-    process.once('SIGINT', () => void stop());
-    process.once('SIGTERM', () => void stop());
+    },
   });
 }

@@ -5,9 +5,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { serve } from '@hono/node-server';
 import { Session } from 'chdb';
 import type { HybConfig } from '../../schemas/config.ts';
+import { listen } from '../serve.ts';
 import { storeService } from './http.ts';
 
 export interface ServeStoreOptions {
@@ -27,19 +27,5 @@ export function serveStore(options: ServeStoreOptions): Promise<string> {
   // A ClickHouse server's HTTP default, which the clients expect: 64-bit integers as JSON strings.
   session.query('SET output_format_json_quote_64bit_integers = 1');
   const app = storeService(session, { username: config.clickhouse.username, password: config.clickhouse.password, stagingDir });
-  return new Promise((resolveUrl) => {
-    const host = options.host ?? '127.0.0.1';
-    const server = serve({ fetch: app.fetch, port: options.port ?? config.ports.store, hostname: host }, (info) => {
-      const url = `http://${host}:${info.port}`;
-      process.stderr.write(`hyb serve store: listening on ${url} (data: ${path})\n`);
-      resolveUrl(url);
-    });
-    const stop = () => {
-      server.close();
-      session.close();
-      process.exit(0);
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  return listen(app, { name: 'store', port: options.port ?? config.ports.store, host: options.host, detail: () => `(data: ${path})`, stop: () => session.close() });
 }
