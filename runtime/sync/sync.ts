@@ -9,13 +9,14 @@
  * after; a sync killed in between re-sends the file and ClickHouse drops it
  * as a duplicate. The file travels as Parquet, untouched.
  */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Session } from 'chdb';
 import type { HybConfig } from '../../schemas/config.ts';
 import { sourceNames, sources, type SourceName } from '../../schemas/sources.ts';
 import { lakeReadFunction, localLakePath } from '../lake/location.ts';
-import { mkdirSync } from 'node:fs';
 
 const STATE_DDL = [
   "CREATE TABLE IF NOT EXISTS hyb_sync_files (source LowCardinality(String), path String, rows UInt64, loaded_at DateTime64(3, 'UTC')) ENGINE = ReplacingMergeTree ORDER BY (source, path)",
@@ -45,6 +46,7 @@ export class LakeReader {
 
   /** The source's data files with their row counts; none while the table does not exist. */
   async files(source: SourceName): Promise<LakeFile[]> {
+    if (this.config.lake.kind === 'local' && !existsSync(join(localLakePath(this.root, this.config.lake), source, 'metadata'))) return [];
     try {
       const result = await this.#session.queryAsync(`SELECT _path AS path, count() AS rows FROM ${lakeReadFunction(this.root, this.config.lake, source)} GROUP BY _path ORDER BY _path`, { format: 'JSONEachRow' });
       return result
@@ -54,7 +56,8 @@ export class LakeReader {
         .map((line) => JSON.parse(line) as { path: string; rows: string | number })
         .map((r) => ({ path: r.path, rows: Number(r.rows) }));
     } catch (error) {
-      if (/doesn't exist|does not exist|No such file|Cannot find|NOT_FOUND|metadata/i.test((error as Error).message)) return [];
+      // an S3 lake where this source has no table yet
+      if (this.config.lake.kind === 's3' && /doesn't exist|does not exist|NoSuchKey|NOT_FOUND|FILE_DOESNT_EXIST/i.test((error as Error).message)) return [];
       throw error;
     }
   }
