@@ -32,7 +32,9 @@ Commands:
   migrate           create the ClickHouse objects the metrics declare, backfill new versions, drop superseded ones
     --plan          print what would be created; change nothing
     --drop-removed  also drop the objects of metrics no longer declared
-  sync              load new lake data files into ClickHouse (exactly once); --backfill rebuilds from the whole lake
+  sync              load new lake data files into ClickHouse (exactly once)
+    --backfill      empty the raw tables and rollups, reload the whole lake
+    --every S       keep syncing, a pass every S seconds
   help              this text
 
 Options:
@@ -252,7 +254,12 @@ async function migrateCommand(argv: readonly string[]): Promise<number> {
 }
 
 async function syncCommand(argv: readonly string[]): Promise<number> {
-  const { values } = parseArgs({ args: [...argv], options: { root: { type: 'string', default: '.' }, backfill: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { root: { type: 'string', default: '.' }, backfill: { type: 'boolean', default: false }, every: { type: 'string' } },
+  });
+  const every = values.every === undefined ? undefined : Number(values.every);
+  if (every !== undefined && !(every > 0)) throw new HybError('HYB_USAGE', `--every: '${values.every}' is not a positive number of seconds`);
   const root = resolve(values.root);
   const { config, client } = await clickhouseClient(root);
   const { LakeReader, syncOnce } = await import('../runtime/sync/sync.ts');
@@ -263,6 +270,20 @@ async function syncCommand(argv: readonly string[]): Promise<number> {
       // Rebuild: forget what was loaded and empty the raw tables and rollups, then load the whole lake.
       const tables = ((await (await client.query({ query: "SELECT name FROM system.tables WHERE database = currentDatabase() AND (name LIKE 'otel\\_%' OR name LIKE 'hyb\\_%') AND engine LIKE '%MergeTree' AND name NOT IN ('hyb_migrations')", format: 'JSONEachRow' })).json()) as { name: string }[]).map((r) => r.name);
       for (const table of tables) await client.command({ query: `TRUNCATE TABLE ${table}` });
+    }
+    if (every !== undefined) {
+      // On an interval (as hyb dev runs it): a failed pass is reported and retried at the next tick.
+      process.stderr.write(`hyb sync: every ${every} s\n`);
+      for (;;) {
+        const started = Date.now();
+        try {
+          const result = await syncOnce(reader, client);
+          if (result.files > 0) process.stderr.write(`hyb sync: ${result.files} file(s), ${result.rows} rows\n`);
+        } catch (error) {
+          process.stderr.write(`hyb sync: ${(error as Error).message}\n`);
+        }
+        await new Promise((r) => setTimeout(r, Math.max(0, every * 1000 - (Date.now() - started))));
+      }
     }
     let bar: InstanceType<typeof Progress> | undefined;
     const result = await syncOnce(reader, client, (done, total) => {
