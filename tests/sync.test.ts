@@ -183,4 +183,18 @@ describe('migrate and sync', () => {
     const dropped = hyb(['migrate', '--drop-removed'], project);
     expect(dropped.stdout).toContain(`dropped ${metric.sql.target}`);
   }, 60_000);
+
+  it('keeps syncing with --every, and names a bad interval', async () => {
+    expect(hyb(['sync', '--every', 'soon'], project).stderr).toMatch(/HYB_USAGE: --every: 'soon'/);
+    const before = await count('SELECT count() AS n FROM hyb_sync_files FINAL');
+    const looping = spawn(process.execPath, [join(projectRoot, 'bin/hyb.mjs'), 'sync', '--every', '1'], { cwd: project, stdio: 'ignore' });
+    try {
+      seed(['--days', '1', '--events', '800', '--seed', '31', '--start', day(-1)]); // lands while it loops
+      const until = Date.now() + 30_000;
+      while (Date.now() < until && (await count('SELECT count() AS n FROM hyb_sync_files FINAL')) <= before) await new Promise((r) => setTimeout(r, 200));
+      expect(await count('SELECT count() AS n FROM hyb_sync_files FINAL')).toBeGreaterThan(before);
+    } finally {
+      looping.kill('SIGTERM');
+    }
+  }, 60_000);
 });
