@@ -199,6 +199,17 @@ async function seedCommand(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** The project's migrate/sync lock, or a HYB_LOCKED error naming who holds it. */
+async function tierLock(root: string, what: string): Promise<() => void> {
+  const { takeTierLock, LockedError } = await import('../runtime/sync/lock.ts');
+  try {
+    return takeTierLock(root, what);
+  } catch (error) {
+    if (error instanceof LockedError) throw new HybError('HYB_LOCKED', error.message);
+    throw error;
+  }
+}
+
 async function clickhouseClient(root: string) {
   const config = await loadConfig(root);
   const { createClient } = await import('@clickhouse/client');
@@ -219,6 +230,7 @@ async function migrateCommand(argv: readonly string[]): Promise<number> {
   }
   const { config, client } = await clickhouseClient(root);
   const { migrate, plan } = await import('../runtime/sync/migrate.ts');
+  let release: (() => void) | undefined;
   try {
     if (values.plan) {
       const steps = await plan(client, compiled);
@@ -228,6 +240,7 @@ async function migrateCommand(argv: readonly string[]): Promise<number> {
     }
     const { LakeReader } = await import('../runtime/sync/sync.ts');
     const { Progress } = await import('../runtime/progress.ts');
+    release = await tierLock(root, 'migrate');
     let reader: InstanceType<typeof LakeReader> | undefined;
     const bars = new Map<string, InstanceType<typeof Progress>>();
     const result = await migrate(client, compiled, {
@@ -249,6 +262,7 @@ async function migrateCommand(argv: readonly string[]): Promise<number> {
     process.stderr.write(`hyb migrate: ${changes === 0 ? 'up to date' : `${result.created.length} created, ${result.ready.length} ready, ${result.dropped.length} dropped`}\n`);
     return 0;
   } finally {
+    release?.();
     await client.close();
   }
 }
@@ -265,22 +279,31 @@ async function syncCommand(argv: readonly string[]): Promise<number> {
   const { LakeReader, syncOnce } = await import('../runtime/sync/sync.ts');
   const { Progress } = await import('../runtime/progress.ts');
   const reader = new LakeReader(root, config);
+  // the lock is held for a pass, so a looping sync lets migrate in between passes
+  let release: (() => void) | undefined;
   try {
+    release = await tierLock(root, 'sync');
     if (values.backfill) {
       // Rebuild: forget what was loaded and empty the raw tables and rollups, then load the whole lake.
       const tables = ((await (await client.query({ query: "SELECT name FROM system.tables WHERE database = currentDatabase() AND (name LIKE 'otel\\_%' OR name LIKE 'hyb\\_%') AND engine LIKE '%MergeTree' AND name NOT IN ('hyb_migrations')", format: 'JSONEachRow' })).json()) as { name: string }[]).map((r) => r.name);
       for (const table of tables) await client.command({ query: `TRUNCATE TABLE ${table}` });
     }
     if (every !== undefined) {
+      release();
+      release = undefined;
       // On an interval (as hyb dev runs it): a failed pass is reported and retried at the next tick.
       process.stderr.write(`hyb sync: every ${every} s\n`);
       for (;;) {
         const started = Date.now();
         try {
+          release = await tierLock(root, 'sync');
           const result = await syncOnce(reader, client);
           if (result.files > 0) process.stderr.write(`hyb sync: ${result.files} file(s), ${result.rows} rows\n`);
         } catch (error) {
           process.stderr.write(`hyb sync: ${(error as Error).message}\n`);
+        } finally {
+          release?.();
+          release = undefined;
         }
         await new Promise((r) => setTimeout(r, Math.max(0, every * 1000 - (Date.now() - started))));
       }
@@ -294,8 +317,9 @@ async function syncCommand(argv: readonly string[]): Promise<number> {
     process.stderr.write(`hyb sync: ${result.files} file(s), ${result.rows} rows\n`);
     return 0;
   } catch (error) {
-    throw new HybError('HYB_SYNC', (error as Error).message);
+    throw error instanceof HybError ? error : new HybError('HYB_SYNC', (error as Error).message);
   } finally {
+    release?.();
     reader.close();
     await client.close();
   }

@@ -6,7 +6,7 @@
  * exactly once.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { Session } from 'chdb';
@@ -196,5 +196,20 @@ describe('migrate and sync', () => {
     } finally {
       looping.kill('SIGTERM');
     }
+  }, 60_000);
+
+  it('runs migrate and sync one at a time, and takes over a lock whose holder died', () => {
+    const lock = join(project, '.hyb', 'tier.lock');
+    // a live holder: this test process
+    writeFileSync(lock, `${process.pid} migrate`);
+    const refused = hyb(['sync'], project);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(new RegExp(`HYB_LOCKED: hyb migrate is running \\(pid ${process.pid}\\)`));
+    expect(hyb(['migrate'], project).stderr).toMatch(/HYB_LOCKED/);
+    // a dead holder (a SIGKILLed sync leaves its lock behind)
+    writeFileSync(lock, '999999 sync');
+    const taken = hyb(['sync'], project);
+    expect(taken.status, taken.stderr).toBe(0);
+    expect(existsSync(lock)).toBe(false);
   }, 60_000);
 });

@@ -10,8 +10,8 @@
  * only then are the superseded versions dropped. A removed metric's objects
  * are dropped only when asked (`--drop-removed`). Statements are
  * `CREATE … IF NOT EXISTS`, so a rerun after a failure picks up where it
- * stopped. Do not run it while `hyb sync` runs: a file loaded during a
- * backfill could be counted twice.
+ * stopped. It never runs alongside `hyb sync` (lock.ts): a file loaded
+ * during a backfill could be counted twice.
  */
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
