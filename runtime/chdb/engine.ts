@@ -7,7 +7,7 @@
  * views; when a source's table appears after start (the first ingest commit),
  * the session is replaced by a fresh one that sees it.
  */
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { drainPending, Session } from 'chdb';
@@ -16,7 +16,7 @@ import { lakeViewDDL } from '../../compiler/sql/sources.ts';
 import type { HybConfig } from '../../schemas/config.ts';
 import type { ChdbQueryResponse } from '../../schemas/query.ts';
 import { sourceNames, type SourceName } from '../../schemas/sources.ts';
-import { lakeReadFunction, localLakePath } from '../lake/location.ts';
+import { lakeReadFunction, localLakePath, localTableExists } from '../lake/location.ts';
 import { singleStatement } from './statement.ts';
 
 export interface Limits {
@@ -99,7 +99,7 @@ export class LakeEngine {
     session.query(`CREATE DATABASE IF NOT EXISTS ${LAKE_DATABASE}`);
     const present: SourceName[] = [];
     for (const source of sourceNames) {
-      if (this.config.lake.kind === 'local' && !existsSync(join(localLakePath(this.root, this.config.lake), source, 'metadata'))) continue;
+      if (this.config.lake.kind === 'local' && !localTableExists(localLakePath(this.root, this.config.lake), source)) continue;
       try {
         session.query(lakeViewDDL(source, LAKE_DATABASE, lakeReadFunction(this.root, this.config.lake, source)));
         present.push(source);

@@ -6,6 +6,7 @@
  * mapped is counted as rejected with the first reason, not the request.
  */
 import protobuf from 'protobufjs';
+import { formatTimestamp } from '../seed/generate.ts';
 import { OTLP_PROTO } from './otlp-proto.ts';
 import { decodeWire, encodePartialSuccess } from './wire.ts';
 import type { SourceName } from '../../schemas/sources.ts';
@@ -107,10 +108,9 @@ function hexId(v: unknown, bytes: number, field: string): string {
 
 /** "YYYY-MM-DD hh:mm:ss.ffffff" (UTC, microseconds) from Unix nanoseconds. */
 export function formatNanos(nanos: bigint): string {
-  const micros = nanos / 1000n;
-  const date = new Date(Number(micros / 1000n));
-  if (Number.isNaN(date.getTime())) throw new RecordError('timestamp out of range');
-  return `${date.toISOString().slice(0, 19).replace('T', ' ')}.${String(micros % 1_000_000n).padStart(6, '0')}`;
+  const micros = Number(nanos / 1000n);
+  if (Number.isNaN(new Date(Math.floor(micros / 1000)).getTime())) throw new RecordError('timestamp out of range');
+  return formatTimestamp(micros);
 }
 
 /** An AnyValue as the exporter stores it in a String column. */

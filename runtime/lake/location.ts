@@ -2,13 +2,13 @@
  * Where the lake's Iceberg tables are, as chDB table functions (to read) and
  * table engines (to write). One table per source, at `<lake>/<source>/`.
  */
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { quoteString as literal } from '../../compiler/sql/expr.ts';
 import type { HybConfig } from '../../schemas/config.ts';
 import type { SourceName } from '../../schemas/sources.ts';
 
 export type LakeConfig = HybConfig['lake'];
-
-const literal = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 /** The S3 URL of a source's table folder. */
 export function s3TableUrl(lake: Extract<LakeConfig, { kind: 's3' }>, source: SourceName): string {
@@ -19,6 +19,11 @@ export function s3TableUrl(lake: Extract<LakeConfig, { kind: 's3' }>, source: So
 /** The local lake folder, absolute; relative paths are from the project root. */
 export function localLakePath(root: string, lake: Extract<LakeConfig, { kind: 'local' }>): string {
   return resolve(root, lake.path);
+}
+
+/** True when a local lake folder holds the source's Iceberg table. */
+export function localTableExists(lakeDir: string, source: SourceName): boolean {
+  return existsSync(join(lakeDir, source, 'metadata'));
 }
 
 /** A table function that reads a source's newest snapshot. */

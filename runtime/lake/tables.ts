@@ -3,12 +3,10 @@
  * existing table from its metadata, create a missing one (day-partitioned,
  * from schemas/), append JSONEachRow as one commit.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Session } from 'chdb';
 import { lakeTableDDL } from '../../compiler/sql/sources.ts';
 import type { SourceName } from '../../schemas/sources.ts';
-import { lakeWriteEngine, type LakeConfig } from './location.ts';
+import { lakeWriteEngine, localTableExists, type LakeConfig } from './location.ts';
 
 export class LakeTables {
   #ready = new Set<SourceName>();
@@ -21,7 +19,7 @@ export class LakeTables {
   /** True when the source's table exists (a local lake: in the working directory). */
   exists(source: SourceName): boolean {
     if (this.#ready.has(source)) return true;
-    if (this.lake.kind === 'local') return existsSync(join(source, 'metadata'));
+    if (this.lake.kind === 'local') return localTableExists('.', source);
     try {
       this.ensure(source, false);
       return true;
@@ -34,7 +32,7 @@ export class LakeTables {
   ensure(source: SourceName, create = true): void {
     if (this.#ready.has(source)) return;
     const engine = lakeWriteEngine(this.lake, source);
-    const absent = this.lake.kind === 'local' && !existsSync(join(source, 'metadata'));
+    const absent = this.lake.kind === 'local' && !localTableExists('.', source);
     try {
       if (absent) throw new Error(`${source}: no table yet`);
       this.session.query(`CREATE TABLE IF NOT EXISTS ${source} ENGINE = ${engine}`);

@@ -5,11 +5,11 @@
  *
  *   tsx runtime/lake/write-files.ts LAKE_DIR SOURCE FILE.jsonl [FILE.jsonl …]
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Session } from 'chdb';
 import { sourceNames, type SourceName } from '../../schemas/sources.ts';
-import { lakeTableDDL } from '../../compiler/sql/sources.ts';
+import { LakeTables } from './tables.ts';
 
 const [lakeArg, source, ...files] = process.argv.slice(2);
 if (!lakeArg || !source || !sourceNames.includes(source as SourceName) || files.length === 0) {
@@ -22,20 +22,8 @@ mkdirSync(lake, { recursive: true });
 process.chdir(lake);
 const session = new Session(resolve(lake, '.writer', source), { connectionArgs: [`--user_files_path=${lake}`] });
 try {
-  // An existing Iceberg table is attached from its metadata, never re-created.
-  session.query(
-    existsSync(resolve(lake, source, 'metadata'))
-      ? `CREATE TABLE IF NOT EXISTS ${source} ENGINE = IcebergLocal('${source}')`
-      : lakeTableDDL(source as SourceName, `IcebergLocal('${source}')`),
-  );
-  for (const file of inputs) {
-    await session.insert({
-      table: source,
-      values: readFileSync(file),
-      format: 'JSONEachRow',
-      settings: { allow_experimental_insert_into_iceberg: 1 },
-    });
-  }
+  const tables = new LakeTables(session, { kind: 'local', path: lake });
+  for (const file of inputs) await tables.append(source as SourceName, readFileSync(file));
 } finally {
   session.close();
 }

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Session } from 'chdb';
+import { quoteString as literal } from '../../compiler/sql/expr.ts';
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
@@ -39,7 +40,6 @@ function httpStatus(code: number): ContentfulStatusCode {
   return 500;
 }
 
-const literal = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 /** A `param_` value as ClickHouse's HTTP interface reads it (Escaped text), for chDB's binding. */
 function paramValue(raw: string, type: string | undefined): string | null {

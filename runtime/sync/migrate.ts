@@ -13,12 +13,12 @@
  * stopped. It never runs alongside `hyb sync` (lock.ts): a file loaded
  * during a backfill could be counted twice.
  */
-import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { ProjectCompile } from '../../compiler/project.ts';
 import { backfillTable } from '../../compiler/sql/metric.ts';
 import { rawTableDDL } from '../../compiler/sql/sources.ts';
 import { sourceNames, type SourceName } from '../../schemas/sources.ts';
+import { insertParquet, now } from './sync.ts';
 
 export interface Step {
   readonly object: string;
@@ -44,8 +44,6 @@ export interface MigrateReport {
 
 const STATE_DDL =
   "CREATE TABLE IF NOT EXISTS hyb_migrations (object String, kind LowCardinality(String), metric String, version String, state LowCardinality(String), statement String, at DateTime64(3, 'UTC')) ENGINE = ReplacingMergeTree(at) ORDER BY object";
-
-const now = () => new Date().toISOString().replace('T', ' ').replace('Z', '');
 
 interface Recorded {
   readonly object: string;
@@ -151,7 +149,7 @@ async function backfill(client: ClickHouseClient, source: SourceName, statement:
       progress(i, synced.length);
       await client.command({ query: `TRUNCATE TABLE ${staging}` });
       const parquet = await files.parquet(source, path);
-      await client.insert({ table: staging, values: Readable.from([Buffer.from(parquet.buffer, parquet.byteOffset, parquet.byteLength)], { objectMode: false }), format: 'Parquet' });
+      await insertParquet(client, staging, parquet);
       await client.command({ query: statement });
     }
     progress(synced.length, synced.length);

@@ -9,14 +9,13 @@
  * after; a sync killed in between re-sends the file and ClickHouse drops it
  * as a duplicate. The file travels as Parquet, untouched.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import type { ClickHouseClient } from '@clickhouse/client';
+import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { Session } from 'chdb';
 import type { HybConfig } from '../../schemas/config.ts';
 import { sourceNames, sources, type SourceName } from '../../schemas/sources.ts';
-import { lakeReadFunction, localLakePath } from '../lake/location.ts';
+import { lakeReadFunction, localLakePath, localTableExists } from '../lake/location.ts';
 
 const STATE_DDL = [
   "CREATE TABLE IF NOT EXISTS hyb_sync_files (source LowCardinality(String), path String, rows UInt64, loaded_at DateTime64(3, 'UTC')) ENGINE = ReplacingMergeTree ORDER BY (source, path)",
@@ -46,7 +45,7 @@ export class LakeReader {
 
   /** The source's data files with their row counts; none while the table does not exist. */
   async files(source: SourceName): Promise<LakeFile[]> {
-    if (this.config.lake.kind === 'local' && !existsSync(join(localLakePath(this.root, this.config.lake), source, 'metadata'))) return [];
+    if (this.config.lake.kind === 'local' && !localTableExists(localLakePath(this.root, this.config.lake), source)) return [];
     try {
       const result = await this.#session.queryAsync(`SELECT _path AS path, count() AS rows FROM ${lakeReadFunction(this.root, this.config.lake, source)} GROUP BY _path ORDER BY _path`, { format: 'JSONEachRow' });
       return result
@@ -71,6 +70,15 @@ export class LakeReader {
   close(): void {
     this.#session.close();
   }
+}
+
+/** Now, as a DateTime64(3) literal ClickHouse reads from JSON. */
+export const now = (): string => new Date().toISOString().replace('T', ' ').replace('Z', '');
+
+/** One Parquet file into `table` as one INSERT. */
+export async function insertParquet(client: ClickHouseClient, table: string, parquet: Uint8Array, settings: ClickHouseSettings = {}): Promise<void> {
+  const values = Readable.from([Buffer.from(parquet.buffer, parquet.byteOffset, parquet.byteLength)], { objectMode: false });
+  await client.insert({ table, values, format: 'Parquet', clickhouse_settings: settings });
 }
 
 export interface SyncReport {
@@ -99,11 +107,9 @@ export async function syncOnce(reader: LakeReader, client: ClickHouseClient, pro
     if (errors.has(source)) continue; // one failure stops that source; the next sync retries it
     try {
       const parquet = await reader.parquet(source, file.path);
-      await client.insert({
-        table: source,
-        values: Readable.from([Buffer.from(parquet.buffer, parquet.byteOffset, parquet.byteLength)], { objectMode: false }),
-        format: 'Parquet',
-        clickhouse_settings: { insert_deduplication_token: `hyb-sync:${source}:${file.path}`, deduplicate_blocks_in_dependent_materialized_views: 1 },
+      await insertParquet(client, source, parquet, {
+        insert_deduplication_token: `hyb-sync:${source}:${file.path}`,
+        deduplicate_blocks_in_dependent_materialized_views: 1,
       });
       // Crash tests: HYB_FAILPOINT=after-sync-insert kills the process between the load and its record.
       if (process.env.HYB_FAILPOINT === 'after-sync-insert') process.kill(process.pid, 'SIGKILL');
@@ -119,7 +125,6 @@ export async function syncOnce(reader: LakeReader, client: ClickHouseClient, pro
   return { files: todo.length, rows };
 }
 
-const now = () => new Date().toISOString().replace('T', ' ').replace('Z', '');
 
 /** Per source: files and rows loaded, the newest event, the lag behind it, the last error. */
 async function recordState(client: ClickHouseClient, errors: ReadonlyMap<SourceName, string>): Promise<void> {

@@ -5,10 +5,7 @@ import { hybBackground, scratchProject } from './project.ts';
 
 /** A scratch project whose hyb.config.ts points at `lake` (a local folder), plus `config`. */
 export function projectWithLake(lake: string, config: Record<string, unknown> = {}): string {
-  const dir = scratchProject();
-  const full = { ...config, lake: { kind: 'local', path: lake } };
-  writeFileSync(join(dir, 'hyb.config.ts'), `import { defineConfig } from './compiler/dsl/index.ts';\nexport default defineConfig(${JSON.stringify(full)});\n`);
-  return dir;
+  return projectWithConfig({ ...config, lake: { kind: 'local', path: lake } });
 }
 
 /** A scratch project whose lake is `config.lake` (e.g. S3), plus the rest of `config`. */
