@@ -46,6 +46,7 @@ export function buildIR(
     limit: def.limit ?? null,
     rollup: def.rollup ?? true,
     retentionDays: def.retentionDays ?? defaults.retentionDays,
+    maxStalenessSeconds: def.maxStalenessSeconds ?? null,
   };
   return { ir, diagnostics: [] };
 }

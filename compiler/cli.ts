@@ -20,9 +20,11 @@ Commands:
   serve ingest      the OTLP/HTTP receiver writing the lake (POST /v1/logs, /v1/traces, /v1/metrics)
   serve chdb        the chDB query service over the lake (POST /query, GET /health)
   serve store       the local ClickHouse-compatible store (ClickHouse HTTP interface, data in store.path)
-    --port N        default: ports.ingest (4318) / chdb (8124) / store (8123) of hyb.config.ts; 0 picks a free one
+  serve router      the query router (POST /query, GET /queries, GET /health, POST /sql): MV or chDB per request
+    --port N        default: ports.ingest (4318) / chdb (8124) / store (8123) / router (8787) of hyb.config.ts; 0 picks a free one
     --host H        default: 127.0.0.1
-                    HYB_CHDB_TOKEN set: requests need Authorization: Bearer <token>
+                    HYB_CHDB_TOKEN: the chDB service's bearer token (it needs it; the router sends it)
+                    HYB_DASHBOARD_TOKENS, HYB_ADMIN_TOKENS: the router's bearer tokens, comma-separated
   seed              synthetic web-app telemetry into the lake
     --days N        default 7, ending today
     --events N      about this many log records and spans (default 100000)
@@ -145,13 +147,18 @@ async function serveCommand(argv: readonly string[]): Promise<number> {
       await serveIngest({ root, config, port, host: values.host });
       return new Promise(() => {});
     }
+    case 'router': {
+      const { serveRouter } = await import('../runtime/router/main.ts');
+      await serveRouter({ root, config, port, host: values.host });
+      return new Promise(() => {});
+    }
     case 'store': {
       const { serveStore } = await import('../runtime/store/main.ts');
       await serveStore({ root, config, port, host: values.host });
       return new Promise(() => {});
     }
     default:
-      throw new HybError('HYB_USAGE', `hyb serve: unknown service '${positionals[0] ?? ''}'; one of: chdb, ingest, store`);
+      throw new HybError('HYB_USAGE', `hyb serve: unknown service '${positionals[0] ?? ''}'; one of: chdb, ingest, router, store`);
   }
 }
 

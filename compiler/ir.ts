@@ -84,6 +84,8 @@ export interface MetricIR {
   /** False: the metric is answered from the lake only (no MV). */
   readonly rollup: boolean;
   readonly retentionDays: number;
+  /** Seconds the MV may trail the lake; null: the router's default. Not part of the version: it changes no SQL. */
+  readonly maxStalenessSeconds: number | null;
 }
 
 /** Where the user declared a metric: for diagnostics. */

@@ -16,7 +16,7 @@ export const routerTable = {
     columns: [{"name":"time","type":"DateTime('UTC')"},{"name":"route","type":"String"},{"name":"requests","type":"UInt64"},{"name":"serverErrors","type":"UInt64"},{"name":"errorRate","type":"Nullable(Float64)"},{"name":"p50","type":"Float64"},{"name":"p99","type":"Float64"},{"name":"avgMs","type":"Float64"},{"name":"maxMs","type":"Float64"}],
     mvQuery: "SELECT bucket AS time, d_route AS route, CAST(countMerge(m_requests_state) AS UInt64) AS requests, CAST(countIfMerge(m_serverErrors_state) AS UInt64) AS serverErrors, CAST(if(countMerge(m_requests_state) = 0, NULL, toFloat64(countIfMerge(m_serverErrors_state)) / toFloat64(countMerge(m_requests_state))) AS Nullable(Float64)) AS errorRate, CAST(quantileDDMerge(0.01, 0.5)(m_p50_state) AS Float64) AS p50, CAST(quantileDDMerge(0.01, 0.99)(m_p99_state) AS Float64) AS p99, CAST(sumMerge(m_avgMs_sum) / countMerge(m_avgMs_count) AS Float64) AS avgMs, CAST(maxMerge(m_maxMs_state) AS Float64) AS maxMs FROM hyb_api_latency_f85cda5f WHERE bucket >= toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC') AND bucket < toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC') GROUP BY time, route ORDER BY time ASC, route ASC",
     fallbackQuery: "SELECT toDateTime(toStartOfHour(Timestamp, 'UTC'), 'UTC') AS time, CAST(SpanAttributes['http.route'] AS String) AS route, CAST(count() AS UInt64) AS requests, CAST(countIf((toFloat64OrZero(SpanAttributes['http.response.status_code']) >= 500)) AS UInt64) AS serverErrors, CAST(if(count() = 0, NULL, toFloat64(countIf((toFloat64OrZero(SpanAttributes['http.response.status_code']) >= 500))) / toFloat64(count())) AS Nullable(Float64)) AS errorRate, CAST(quantileDD(0.01, 0.5)(toFloat64((toFloat64(Duration) / toFloat64(1000000)))) AS Float64) AS p50, CAST(quantileDD(0.01, 0.99)(toFloat64((toFloat64(Duration) / toFloat64(1000000)))) AS Float64) AS p99, CAST(sum(CAST((toFloat64(Duration) / toFloat64(1000000)) AS Float64)) / count() AS Float64) AS avgMs, CAST(max(CAST((toFloat64(Duration) / toFloat64(1000000)) AS Float64)) AS Float64) AS maxMs FROM lake.otel_traces WHERE Timestamp >= toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC') AND Timestamp < toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC') AND (SpanKind = 'Server') GROUP BY time, route ORDER BY time ASC, route ASC",
-    coverage: { rollupRetentionDays: 90, rawRetentionDays: 30 },
+    coverage: { rollupRetentionDays: 90, rawRetentionDays: 30, maxStalenessSeconds: null },
   },
   bounce_rate: {
     name: "bounce_rate",
@@ -32,7 +32,7 @@ export const routerTable = {
     columns: [{"name":"page","type":"String"},{"name":"sessions","type":"UInt64"},{"name":"bounces","type":"UInt64"},{"name":"bounceRate","type":"Nullable(Float64)"}],
     mvQuery: "SELECT CAST(e_entryPage AS String) AS page, CAST(count() AS UInt64) AS sessions, CAST(countIf((e_views = 1)) AS UInt64) AS bounces, CAST(if(count() = 0, NULL, toFloat64(countIf((e_views = 1))) / toFloat64(count())) AS Nullable(Float64)) AS bounceRate FROM (SELECT entity_key, CAST(argMinMerge(e_entryPage_state) AS String) AS e_entryPage, CAST(countMerge(e_views_state) AS UInt64) AS e_views FROM hyb_bounce_rate_123f902f WHERE bucket >= toStartOfDay({from:DateTime64(3, 'UTC')}, 'UTC') AND bucket < toStartOfDay({to:DateTime64(3, 'UTC')}, 'UTC') GROUP BY entity_key) GROUP BY page ORDER BY sessions DESC, page ASC",
     fallbackQuery: "SELECT CAST(e_entryPage AS String) AS page, CAST(count() AS UInt64) AS sessions, CAST(countIf((e_views = 1)) AS UInt64) AS bounces, CAST(if(count() = 0, NULL, toFloat64(countIf((e_views = 1))) / toFloat64(count())) AS Nullable(Float64)) AS bounceRate FROM (SELECT CAST(LogAttributes['session.id'] AS String) AS entity_key, CAST(argMin(CAST(LogAttributes['url.path'] AS String), CAST(Timestamp AS DateTime64(6, 'UTC'))) AS String) AS e_entryPage, CAST(count() AS UInt64) AS e_views FROM lake.otel_logs WHERE Timestamp >= toStartOfDay({from:DateTime64(3, 'UTC')}, 'UTC') AND Timestamp < toStartOfDay({to:DateTime64(3, 'UTC')}, 'UTC') AND (EventName = 'browser.page_view') GROUP BY entity_key) GROUP BY page ORDER BY sessions DESC, page ASC",
-    coverage: { rollupRetentionDays: 90, rawRetentionDays: 30 },
+    coverage: { rollupRetentionDays: 90, rawRetentionDays: 30, maxStalenessSeconds: null },
   },
   errors_for_user: {
     name: "errors_for_user",
@@ -49,7 +49,7 @@ export const routerTable = {
     columns: [{"name":"time","type":"DateTime('UTC')"},{"name":"exceptionType","type":"String"},{"name":"errors","type":"UInt64"}],
     mvQuery: "SELECT bucket AS time, d_exceptionType AS exceptionType, CAST(countMerge(m_errors_state) AS UInt64) AS errors FROM hyb_errors_for_user_cb3b6208 WHERE bucket >= toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC') AND bucket < toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC') AND p_userId = {userId:String} GROUP BY time, exceptionType ORDER BY time ASC, exceptionType ASC",
     fallbackQuery: "SELECT toDateTime(toStartOfHour(Timestamp, 'UTC'), 'UTC') AS time, CAST(LogAttributes['exception.type'] AS String) AS exceptionType, CAST(count() AS UInt64) AS errors FROM lake.otel_logs WHERE Timestamp >= toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC') AND Timestamp < toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC') AND (SeverityText = 'ERROR') AND CAST(LogAttributes['user.id'] AS String) = {userId:String} GROUP BY time, exceptionType ORDER BY time ASC, exceptionType ASC",
-    coverage: { rollupRetentionDays: 90, rawRetentionDays: 30 },
+    coverage: { rollupRetentionDays: 90, rawRetentionDays: 30, maxStalenessSeconds: null },
   },
   errors_per_hour: {
     name: "errors_per_hour",
@@ -65,7 +65,7 @@ export const routerTable = {
     columns: [{"name":"time","type":"DateTime('UTC')"},{"name":"exceptionType","type":"String"},{"name":"errors","type":"UInt64"}],
     mvQuery: "SELECT bucket AS time, d_exceptionType AS exceptionType, CAST(countMerge(m_errors_state) AS UInt64) AS errors FROM hyb_errors_per_hour_0e7a12e7 WHERE bucket >= toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC') AND bucket < toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC') GROUP BY time, exceptionType ORDER BY time ASC, exceptionType ASC",
     fallbackQuery: "SELECT toDateTime(toStartOfHour(Timestamp, 'UTC'), 'UTC') AS time, CAST(LogAttributes['exception.type'] AS String) AS exceptionType, CAST(count() AS UInt64) AS errors FROM lake.otel_logs WHERE Timestamp >= toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC') AND Timestamp < toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC') AND (SeverityText = 'ERROR') GROUP BY time, exceptionType ORDER BY time ASC, exceptionType ASC",
-    coverage: { rollupRetentionDays: 90, rawRetentionDays: 30 },
+    coverage: { rollupRetentionDays: 90, rawRetentionDays: 30, maxStalenessSeconds: null },
   },
   pageviews_per_day: {
     name: "pageviews_per_day",
@@ -82,7 +82,7 @@ export const routerTable = {
     columns: [{"name":"time","type":"DateTime('UTC')"},{"name":"page","type":"String"},{"name":"views","type":"UInt64"}],
     mvQuery: "SELECT bucket AS time, d_page AS page, CAST(countMerge(m_views_state) AS UInt64) AS views FROM hyb_pageviews_per_day_93cbbdf0 WHERE bucket >= toStartOfDay({from:DateTime64(3, 'UTC')}, 'UTC') AND bucket < toStartOfDay({to:DateTime64(3, 'UTC')}, 'UTC') AND ({service:Nullable(String)} IS NULL OR p_service = {service:Nullable(String)}) GROUP BY time, page ORDER BY time ASC, page ASC",
     fallbackQuery: "SELECT toDateTime(toStartOfDay(Timestamp, 'UTC'), 'UTC') AS time, CAST(LogAttributes['url.path'] AS String) AS page, CAST(count() AS UInt64) AS views FROM lake.otel_logs WHERE Timestamp >= toStartOfDay({from:DateTime64(3, 'UTC')}, 'UTC') AND Timestamp < toStartOfDay({to:DateTime64(3, 'UTC')}, 'UTC') AND (EventName = 'browser.page_view') AND ({service:Nullable(String)} IS NULL OR CAST(ServiceName AS String) = {service:Nullable(String)}) GROUP BY time, page ORDER BY time ASC, page ASC",
-    coverage: { rollupRetentionDays: 90, rawRetentionDays: 30 },
+    coverage: { rollupRetentionDays: 90, rawRetentionDays: 30, maxStalenessSeconds: null },
   },
   signup_funnel: {
     name: "signup_funnel",
@@ -98,7 +98,7 @@ export const routerTable = {
     columns: [{"name":"time","type":"DateTime('UTC')"},{"name":"viewed","type":"UInt64"},{"name":"started","type":"UInt64"},{"name":"completed","type":"UInt64"},{"name":"conversion","type":"Nullable(Float64)"}],
     mvQuery: "SELECT bucket AS time, CAST(countIf((e_level >= 1)) AS UInt64) AS viewed, CAST(countIf((e_level >= 2)) AS UInt64) AS started, CAST(countIf((e_level >= 3)) AS UInt64) AS completed, CAST(if(countIf((e_level >= 1)) = 0, NULL, toFloat64(countIf((e_level >= 3))) / toFloat64(countIf((e_level >= 1)))) AS Nullable(Float64)) AS conversion FROM (SELECT bucket, entity_key, CAST(windowFunnelMerge(3600000)(e_level_state) AS UInt64) AS e_level FROM hyb_signup_funnel_326930e7 WHERE bucket >= toStartOfDay({from:DateTime64(3, 'UTC')}, 'UTC') AND bucket < toStartOfDay({to:DateTime64(3, 'UTC')}, 'UTC') GROUP BY bucket, entity_key) GROUP BY time ORDER BY time ASC",
     fallbackQuery: "SELECT bucket AS time, CAST(countIf((e_level >= 1)) AS UInt64) AS viewed, CAST(countIf((e_level >= 2)) AS UInt64) AS started, CAST(countIf((e_level >= 3)) AS UInt64) AS completed, CAST(if(countIf((e_level >= 1)) = 0, NULL, toFloat64(countIf((e_level >= 3))) / toFloat64(countIf((e_level >= 1)))) AS Nullable(Float64)) AS conversion FROM (SELECT toDateTime(toStartOfDay(Timestamp, 'UTC'), 'UTC') AS bucket, CAST(LogAttributes['user.id'] AS String) AS entity_key, CAST(windowFunnel(3600000)(toUInt64(toUnixTimestamp64Milli(CAST(Timestamp AS DateTime64(6, 'UTC')))), (EventName = 'signup.view'), (EventName = 'signup.start'), (EventName = 'signup.complete')) AS UInt64) AS e_level FROM lake.otel_logs WHERE Timestamp >= toStartOfDay({from:DateTime64(3, 'UTC')}, 'UTC') AND Timestamp < toStartOfDay({to:DateTime64(3, 'UTC')}, 'UTC') AND (EventName IN ('signup.view', 'signup.start', 'signup.complete')) GROUP BY bucket, entity_key) GROUP BY time ORDER BY time ASC",
-    coverage: { rollupRetentionDays: 90, rawRetentionDays: 30 },
+    coverage: { rollupRetentionDays: 90, rawRetentionDays: 30, maxStalenessSeconds: null },
   },
   top_errors: {
     name: "top_errors",
@@ -114,7 +114,7 @@ export const routerTable = {
     columns: [{"name":"exceptionType","type":"String"},{"name":"errors","type":"UInt64"},{"name":"users","type":"UInt64"}],
     mvQuery: "SELECT d_exceptionType AS exceptionType, CAST(countMerge(m_errors_state) AS UInt64) AS errors, CAST(uniqExactMerge(m_users_state) AS UInt64) AS users FROM hyb_top_errors_8e114b88 WHERE bucket >= toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC') AND bucket < toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC') GROUP BY exceptionType ORDER BY errors DESC, exceptionType ASC LIMIT 10",
     fallbackQuery: "SELECT CAST(LogAttributes['exception.type'] AS String) AS exceptionType, CAST(count() AS UInt64) AS errors, CAST(uniqExact(CAST(LogAttributes['user.id'] AS String)) AS UInt64) AS users FROM lake.otel_logs WHERE Timestamp >= toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC') AND Timestamp < toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC') AND (SeverityText = 'ERROR') GROUP BY exceptionType ORDER BY errors DESC, exceptionType ASC LIMIT 10",
-    coverage: { rollupRetentionDays: 90, rawRetentionDays: 30 },
+    coverage: { rollupRetentionDays: 90, rawRetentionDays: 30, maxStalenessSeconds: null },
   },
   top_pages: {
     name: "top_pages",
@@ -130,7 +130,7 @@ export const routerTable = {
     columns: [{"name":"page","type":"String"},{"name":"views","type":"UInt64"},{"name":"visitors","type":"UInt64"}],
     mvQuery: "SELECT d_page AS page, CAST(countMerge(m_views_state) AS UInt64) AS views, CAST(uniqMerge(m_visitors_state) AS UInt64) AS visitors FROM hyb_top_pages_c3f6361f WHERE bucket >= toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC') AND bucket < toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC') GROUP BY page ORDER BY views DESC, page ASC LIMIT 10",
     fallbackQuery: "SELECT CAST(LogAttributes['url.path'] AS String) AS page, CAST(count() AS UInt64) AS views, CAST(uniq(CAST(LogAttributes['user.id'] AS String)) AS UInt64) AS visitors FROM lake.otel_logs WHERE Timestamp >= toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC') AND Timestamp < toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC') AND (EventName = 'browser.page_view') GROUP BY page ORDER BY views DESC, page ASC LIMIT 10",
-    coverage: { rollupRetentionDays: 90, rawRetentionDays: 30 },
+    coverage: { rollupRetentionDays: 90, rawRetentionDays: 30, maxStalenessSeconds: null },
   },
   unique_visitors: {
     name: "unique_visitors",
@@ -146,7 +146,7 @@ export const routerTable = {
     columns: [{"name":"visitors","type":"UInt64"}],
     mvQuery: "SELECT CAST(uniqMerge(m_visitors_state) AS UInt64) AS visitors FROM hyb_unique_visitors_98f3e651 WHERE bucket >= toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC') AND bucket < toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC')",
     fallbackQuery: "SELECT CAST(uniq(CAST(LogAttributes['user.id'] AS String)) AS UInt64) AS visitors FROM lake.otel_logs WHERE Timestamp >= toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC') AND Timestamp < toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC') AND (EventName = 'browser.page_view')",
-    coverage: { rollupRetentionDays: 90, rawRetentionDays: 30 },
+    coverage: { rollupRetentionDays: 90, rawRetentionDays: 30, maxStalenessSeconds: null },
   },
   unique_visitors_per_day: {
     name: "unique_visitors_per_day",
@@ -162,7 +162,7 @@ export const routerTable = {
     columns: [{"name":"time","type":"DateTime('UTC')"},{"name":"visitors","type":"UInt64"}],
     mvQuery: "SELECT bucket AS time, CAST(uniqMerge(m_visitors_state) AS UInt64) AS visitors FROM hyb_unique_visitors_per_day_3fc76e14 WHERE bucket >= toStartOfDay({from:DateTime64(3, 'UTC')}, 'UTC') AND bucket < toStartOfDay({to:DateTime64(3, 'UTC')}, 'UTC') GROUP BY time ORDER BY time ASC",
     fallbackQuery: "SELECT toDateTime(toStartOfDay(Timestamp, 'UTC'), 'UTC') AS time, CAST(uniq(CAST(LogAttributes['user.id'] AS String)) AS UInt64) AS visitors FROM lake.otel_logs WHERE Timestamp >= toStartOfDay({from:DateTime64(3, 'UTC')}, 'UTC') AND Timestamp < toStartOfDay({to:DateTime64(3, 'UTC')}, 'UTC') AND (EventName = 'browser.page_view') GROUP BY time ORDER BY time ASC",
-    coverage: { rollupRetentionDays: 90, rawRetentionDays: 30 },
+    coverage: { rollupRetentionDays: 90, rawRetentionDays: 30, maxStalenessSeconds: null },
   },
   web_vitals: {
     name: "web_vitals",
@@ -178,7 +178,7 @@ export const routerTable = {
     columns: [{"name":"page","type":"String"},{"name":"vital","type":"String"},{"name":"p75","type":"Float64"},{"name":"p95","type":"Float64"},{"name":"samples","type":"UInt64"}],
     mvQuery: "SELECT d_page AS page, d_vital AS vital, CAST(quantileDDMerge(0.01, 0.75)(m_p75_state) AS Float64) AS p75, CAST(quantileDDMerge(0.01, 0.95)(m_p95_state) AS Float64) AS p95, CAST(countMerge(m_samples_state) AS UInt64) AS samples FROM hyb_web_vitals_283778f0 WHERE bucket >= toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC') AND bucket < toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC') GROUP BY page, vital ORDER BY page ASC, vital ASC",
     fallbackQuery: "SELECT CAST(LogAttributes['url.path'] AS String) AS page, CAST(LogAttributes['web_vital.name'] AS String) AS vital, CAST(quantileDD(0.01, 0.75)(toFloat64(toFloat64OrZero(LogAttributes['web_vital.value']))) AS Float64) AS p75, CAST(quantileDD(0.01, 0.95)(toFloat64(toFloat64OrZero(LogAttributes['web_vital.value']))) AS Float64) AS p95, CAST(count() AS UInt64) AS samples FROM lake.otel_logs WHERE Timestamp >= toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC') AND Timestamp < toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC') AND (EventName = 'browser.web_vital') AND (LogAttributes['web_vital.name'] IN ('LCP', 'CLS', 'INP')) GROUP BY page, vital ORDER BY page ASC, vital ASC",
-    coverage: { rollupRetentionDays: 90, rawRetentionDays: 30 },
+    coverage: { rollupRetentionDays: 90, rawRetentionDays: 30, maxStalenessSeconds: null },
   },
 } as const;
 

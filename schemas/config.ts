@@ -62,8 +62,34 @@ export const configSchema = z.object({
     })
     .prefault({}),
   router: z
-    .object({ healthIntervalSeconds: z.number().positive().default(30), maxStalenessSeconds: z.number().positive().default(900) })
-    .default({ healthIntervalSeconds: 30, maxStalenessSeconds: 900 }),
+    .object({
+      /** How often each ClickHouse endpoint's health, ready MVs and sync state are rechecked. */
+      healthIntervalSeconds: z.number().positive().default(30),
+      /** How far an MV may trail the lake (seconds) when its metric does not say. */
+      maxStalenessSeconds: z.number().positive().default(900),
+      /** ClickHouse endpoints (regions), nearest first by `preference`; none: the `clickhouse` server alone. */
+      endpoints: z
+        .array(
+          z.object({
+            name: z.string().min(1),
+            url: z.string().url(),
+            username: z.string().default('default'),
+            password: z.string().default(''),
+            database: z.string().default('default'),
+            preference: z.number().int().default(0),
+          }),
+        )
+        .default([]),
+      /** The chDB service; default: http://127.0.0.1:<ports.chdb>. Its token comes from HYB_CHDB_TOKEN. */
+      chdbUrl: z.string().url().optional(),
+      /** Origins allowed to call the router from a browser (CORS); none by default. */
+      corsOrigins: z.array(z.string()).default([]),
+      /** An MV query slower than this falls back to chDB. */
+      mvTimeoutMs: z.number().int().positive().default(10_000),
+      /** Used when a request names no range. */
+      defaultRange: z.string().regex(/^\d+[mhdw]$/).default('7d'),
+    })
+    .prefault({}),
 });
 
 export type HybConfigInput = z.input<typeof configSchema>;

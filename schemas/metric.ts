@@ -34,4 +34,5 @@ export const metricDefinitionSchema = z.object({
   limit: z.number().int().positive().max(100_000).optional(),
   rollup: z.boolean().optional(),
   retentionDays: z.number().int().min(90, 'rollup retention is 90 to 365 days').max(365, 'rollup retention is 90 to 365 days').optional(),
+  maxStalenessSeconds: z.number().positive().optional(),
 });

@@ -51,7 +51,7 @@ export function emitRouterTable(metrics: readonly CompiledMetric[], rawRetention
         w.writeLine(`columns: ${JSON.stringify(m.sql.columns)},`);
         w.writeLine(`mvQuery: ${JSON.stringify(m.sql.mvQuery)},`);
         w.writeLine(`fallbackQuery: ${JSON.stringify(m.sql.fallbackQuery)},`);
-        w.writeLine(`coverage: { rollupRetentionDays: ${m.ir.retentionDays}, rawRetentionDays: ${rawRetentionDays} },`);
+        w.writeLine(`coverage: { rollupRetentionDays: ${m.ir.retentionDays}, rawRetentionDays: ${rawRetentionDays}, maxStalenessSeconds: ${m.ir.maxStalenessSeconds} },`);
       });
       w.writeLine('},');
     }

@@ -56,6 +56,8 @@ export interface MetricDefinition {
   readonly rollup?: boolean;
   /** Rollup retention in days (90–365). */
   readonly retentionDays?: number;
+  /** How far (seconds) the MV may trail the lake before the router answers from chDB instead; default: the router's `maxStalenessSeconds`. */
+  readonly maxStalenessSeconds?: number;
 }
 
 export interface Metric<T extends MetricDefinition = MetricDefinition> {

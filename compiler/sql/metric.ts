@@ -38,7 +38,8 @@ export interface EmitOptions {
 
 /** A short hash of the definition: a changed metric gets new objects. */
 export function metricVersion(ir: MetricIR): string {
-  return createHash('sha256').update(JSON.stringify(ir)).digest('hex').slice(0, 8);
+  const { maxStalenessSeconds: _routing, ...shape } = ir;
+  return createHash('sha256').update(JSON.stringify(shape)).digest('hex').slice(0, 8);
 }
 
 const RANGE_FROM = "{from:DateTime64(3, 'UTC')}";

@@ -8,9 +8,15 @@ export const floatColumns = (m: CompiledMetric): ReadonlySet<string> => new Set(
 /** Same columns, types and rows; exact but for floats, which agree within 1e-9 relative. */
 export function expectSameRows(mv: JsonResult, fallback: JsonResult, floatColumns: ReadonlySet<string>): void {
   expect(mv.meta).toEqual(fallback.meta);
-  expect(mv.data.length).toBe(fallback.data.length);
-  mv.data.forEach((row, i) => {
-    const other = fallback.data[i]!;
+  expectSameObjects(mv.data, fallback.data, floatColumns);
+}
+
+/** Row objects alike, in order: exact but for floats, which agree within 1e-9 relative. */
+export function expectSameObjects(rows: readonly Record<string, unknown>[], expected: readonly Record<string, unknown>[], floatColumns: ReadonlySet<string>): void {
+  expect(rows.length).toBe(expected.length);
+  rows.forEach((row, i) => {
+    const other = expected[i]!;
+    expect(Object.keys(row)).toEqual(Object.keys(other));
     for (const [key, value] of Object.entries(row)) {
       if (floatColumns.has(key) && typeof value === 'number' && typeof other[key] === 'number') {
         const b = other[key] as number;

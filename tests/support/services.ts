@@ -33,9 +33,9 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-/** Starts `hyb serve <args>` on a free port and waits for its "listening on" line. */
-export async function startService(args: readonly string[], cwd: string, env: Record<string, string> = {}): Promise<RunningService> {
-  const child = hybBackground(['serve', ...args, '--port', '0'], cwd, env);
+/** Starts `hyb serve <args>` on `port` (default: a free one) and waits for its "listening on" line. */
+export async function startService(args: readonly string[], cwd: string, env: Record<string, string> = {}, port = 0): Promise<RunningService> {
+  const child = hybBackground(['serve', ...args, '--port', String(port)], cwd, env);
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const url = await new Promise<string>((resolve, reject) => {

@@ -1,0 +1,314 @@
+/**
+ * The query router: one Hono app on Web-standard Request/Response, served by
+ * Node (`hyb serve router`) and by a Cloudflare Worker (worker/index.ts).
+ *
+ * `POST /query` names a query of the generated router table. The MV answers
+ * when a ClickHouse endpoint is healthy, has the metric's version ready, keeps
+ * the range (rollup retention) and is synced recently enough for it;
+ * otherwise — or when the MV query fails — the chDB service answers from the
+ * lake. Both answers go through one normalizer, so rows look alike.
+ */
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { z } from 'zod';
+import type { ErrorBody } from '../../schemas/query.ts';
+import { ChdbBackend, ChdbError, ClickHouseEndpoint, type CompactAnswer, type EndpointConfig } from './backends.ts';
+import { normalizer, type Column, type Normalizer } from './normalize.ts';
+import { clickhouseTime, parseTimeRange, TimeRangeError, type TimeRange } from './range.ts';
+import { checkAdhocSql, SqlRefused } from './sql-check.ts';
+
+/** One query of `generated/router-table.ts`. */
+export interface RouterEntry {
+  readonly name: string;
+  readonly description: string;
+  readonly source: string;
+  readonly grain: string | null;
+  readonly version: string;
+  readonly target: string | null;
+  readonly params: z.ZodType<Record<string, unknown>>;
+  readonly paramTypes: Readonly<Record<string, string>>;
+  readonly columns: readonly Column[];
+  readonly mvQuery: string | null;
+  readonly fallbackQuery: string;
+  readonly coverage: { readonly rollupRetentionDays: number; readonly rawRetentionDays: number; readonly maxStalenessSeconds: number | null };
+}
+
+export interface RouterOptions {
+  readonly table: Readonly<Record<string, RouterEntry>>;
+  /** ClickHouse endpoints (regions); none: every query goes to chDB. */
+  readonly endpoints: readonly EndpointConfig[];
+  readonly chdb: { readonly url: string; readonly token?: string };
+  readonly healthIntervalSeconds: number;
+  /** How far the MV may trail the lake when a metric does not say. */
+  readonly maxStalenessSeconds: number;
+  /** Bearer tokens. No dashboard tokens: /query and /queries are open. /sql needs an admin token. */
+  readonly tokens?: { readonly dashboard?: readonly string[]; readonly admin?: readonly string[] };
+  /** Origins allowed to call from a browser; none: no CORS headers. */
+  readonly corsOrigins?: readonly string[];
+  readonly defaultRange?: string;
+  readonly mvTimeoutMs?: number;
+  readonly chdbTimeoutMs?: number;
+  /** Tests move the clock; production uses Date.now. */
+  readonly now?: () => number;
+  readonly fetch?: typeof fetch;
+}
+
+export interface QueryMeta {
+  readonly elapsedMs: number;
+  readonly mvVersion: string | null;
+  readonly syncedUntil: string | null;
+  readonly staleness: number | null;
+  readonly reason: string | null;
+  readonly endpoint: string | null;
+}
+
+const requestSchema = z
+  .object({
+    query: z.string({ error: 'query: a query name is required' }),
+    timeRange: z.unknown().optional(),
+    params: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
+const sqlRequestSchema = z
+  .object({ sql: z.string({ error: 'sql: a statement is required' }), params: z.record(z.string().regex(/^[A-Za-z_]\w*$/), z.unknown()).default({}) })
+  .strict();
+
+const fail = (c: Context, status: ContentfulStatusCode, code: string, message: string, field?: string) =>
+  c.json<ErrorBody>({ error: { code, message, ...(field ? { field } : {}) } }, status);
+
+/** The field a zod issue is about, as a dotted path under `prefix`. */
+function issueField(issue: z.core.$ZodIssue, prefix: string[] = []): string {
+  const path = [...prefix, ...issue.path.map(String)];
+  if (issue.code === 'unrecognized_keys') path.push(issue.keys[0]!);
+  return path.join('.') || 'body';
+}
+
+/** Constant-time comparison, so a token cannot be guessed byte by byte from timings. */
+function sameToken(a: string, b: string): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) diff |= (a.charCodeAt(i) || 0) ^ (b.charCodeAt(i) || 0);
+  return diff === 0;
+}
+
+interface Route {
+  readonly endpoint: ClickHouseEndpoint | null;
+  readonly reason: string | null;
+  readonly syncedAt: number | null;
+}
+
+export function routerApp(options: RouterOptions) {
+  const now = options.now ?? Date.now;
+  const intervalMs = options.healthIntervalSeconds * 1000;
+  const endpoints = options.endpoints.map(
+    (e) => new ClickHouseEndpoint(e, { healthMs: 2_000, queryMs: options.mvTimeoutMs ?? 10_000 }, options.fetch),
+  );
+  const chdb = new ChdbBackend(options.chdb.url, options.chdb.token, options.chdbTimeoutMs ?? 60_000, options.fetch);
+  const normalizers = new Map<string, Normalizer>(Object.values(options.table).map((e) => [e.name, normalizer(e.columns)]));
+  const dashboardTokens = options.tokens?.dashboard ?? [];
+  const adminTokens = options.tokens?.admin ?? [];
+
+  /** Healthy endpoints first, then by preference, then by measured latency. */
+  const ranked = () =>
+    [...endpoints].sort(
+      (a, b) =>
+        Number(b.health.healthy) - Number(a.health.healthy) ||
+        a.preference - b.preference ||
+        (a.health.latencyMs ?? Infinity) - (b.health.latencyMs ?? Infinity),
+    );
+
+  /** Why `endpoint` cannot answer `entry` over `range` with its MV, or null when it can. */
+  function refusal(endpoint: ClickHouseEndpoint, entry: RouterEntry, range: TimeRange, at: number): string | null {
+    const { health } = endpoint;
+    if (!health.healthy) return `ClickHouse unhealthy: ${health.error}`;
+    if (!health.ready.has(entry.target!)) return `MV ${entry.target} is not ready`;
+    const retentionStart = at - entry.coverage.rollupRetentionDays * 86_400_000;
+    if (range.from < retentionStart) return `range starts before the MV's ${entry.coverage.rollupRetentionDays}-day retention`;
+    const sync = health.sync.get(entry.source);
+    if (!sync) return `${entry.source} was never synced`;
+    if (sync.syncedAt === null) return `the last sync of ${entry.source} failed: ${sync.lastError}`;
+    const allowance = entry.coverage.maxStalenessSeconds ?? options.maxStalenessSeconds;
+    const staleness = (at - sync.syncedAt) / 1000;
+    if (range.to > sync.syncedAt && staleness > allowance) return `MV is ${staleness.toFixed(0)} s behind the lake (allowance ${allowance} s)`;
+    return null;
+  }
+
+  async function route(entry: RouterEntry, range: TimeRange): Promise<Route> {
+    if (!entry.mvQuery || !entry.target) return { endpoint: null, reason: 'raw-only metric: no MV', syncedAt: null };
+    if (endpoints.length === 0) return { endpoint: null, reason: 'no ClickHouse endpoint configured', syncedAt: null };
+    const at = now();
+    await Promise.all(endpoints.map((e) => e.ensureFresh(at, intervalMs)));
+    const reasons: string[] = [];
+    for (const endpoint of ranked()) {
+      const why = refusal(endpoint, entry, range, at);
+      if (why === null) return { endpoint, reason: null, syncedAt: endpoint.health.sync.get(entry.source)!.syncedAt };
+      reasons.push(endpoints.length > 1 ? `${endpoint.name}: ${why}` : why);
+    }
+    return { endpoint: null, reason: reasons.join('; '), syncedAt: null };
+  }
+
+  const app = new Hono();
+
+  if (options.corsOrigins && options.corsOrigins.length > 0) {
+    app.use('*', cors({ origin: [...options.corsOrigins], allowHeaders: ['authorization', 'content-type'], allowMethods: ['GET', 'POST', 'OPTIONS'], maxAge: 600 }));
+  }
+
+  app.onError((error, c) => fail(c, 500, 'INTERNAL', error.message));
+
+  /** A matching token's role; without a token, the dashboard role when no dashboard token is configured. */
+  const role = (c: Context): 'admin' | 'dashboard' | null => {
+    const token = /^Bearer (.+)$/.exec(c.req.header('authorization') ?? '')?.[1];
+    if (token === undefined) return dashboardTokens.length === 0 ? 'dashboard' : null;
+    if (adminTokens.some((t) => sameToken(t, token))) return 'admin';
+    if (dashboardTokens.some((t) => sameToken(t, token))) return 'dashboard';
+    return null;
+  };
+  const needs = (wanted: 'admin' | 'dashboard') => async (c: Context, next: () => Promise<void>) => {
+    const has = role(c);
+    if (has === 'admin' || (wanted === 'dashboard' && has === 'dashboard')) return next();
+    if (wanted === 'admin' && adminTokens.length === 0) return fail(c, 403, 'FORBIDDEN', 'POST /sql needs an admin token, and none is configured (router.adminTokens)');
+    return fail(c, has ? 403 : 401, has ? 'FORBIDDEN' : 'UNAUTHORIZED', has ? `this needs the ${wanted} role` : 'missing or wrong bearer token');
+  };
+  const limit = bodyLimit({ maxSize: 64 * 1024, onError: (c) => fail(c, 413, 'TOO_LARGE', 'request body over 64 KiB') });
+
+  app.post('/query', needs('dashboard'), limit, async (c) => {
+    const started = performance.now();
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return fail(c, 400, 'BAD_REQUEST', 'body: not JSON', 'body');
+    }
+    const request = requestSchema.safeParse(body);
+    if (!request.success) {
+      const field = issueField(request.error.issues[0]!);
+      return fail(c, 400, 'BAD_REQUEST', `${field}: ${request.error.issues[0]!.message}`, field);
+    }
+    const entry = Object.hasOwn(options.table, request.data.query) ? options.table[request.data.query]! : undefined;
+    if (!entry) return fail(c, 400, 'UNKNOWN_QUERY', `query: no query named '${request.data.query}' (GET /queries lists them)`, 'query');
+    let range: TimeRange;
+    try {
+      range = parseTimeRange(request.data.timeRange ?? options.defaultRange ?? '7d', now());
+    } catch (error) {
+      if (!(error instanceof TimeRangeError)) throw error;
+      return fail(c, 400, 'BAD_TIME_RANGE', error.message, error.message.split(':')[0]);
+    }
+    const params = entry.params.safeParse(request.data.params);
+    if (!params.success) {
+      const issue = params.error.issues[0]!;
+      const field = issueField(issue, ['params']);
+      return fail(c, 400, 'BAD_PARAMETER', `${field}: ${issue.code === 'unrecognized_keys' ? 'unknown parameter' : issue.message}`, field);
+    }
+    // Every declared parameter is bound: an optional one left out is NULL.
+    const bound: Record<string, unknown> = { from: clickhouseTime(range.from), to: clickhouseTime(range.to) };
+    for (const name of Object.keys(entry.paramTypes)) if (!(name in bound)) bound[name] = params.data[name] ?? null;
+
+    const decision = await route(entry, range);
+    let answer: CompactAnswer | null = null;
+    let reason = decision.reason;
+    if (decision.endpoint) {
+      try {
+        answer = await decision.endpoint.query(entry.mvQuery!, bound);
+      } catch (error) {
+        decision.endpoint.markDown(error);
+        reason = `MV query failed on ${decision.endpoint.name}: ${(error as Error).message}`;
+      }
+    }
+    const source = answer ? 'clickhouse' : 'chdb';
+    if (!answer) {
+      try {
+        answer = await chdb.query(entry.fallbackQuery, bound);
+      } catch (error) {
+        if (!(error instanceof ChdbError)) throw error;
+        const status = (error.status >= 500 ? 502 : error.status) as ContentfulStatusCode;
+        return fail(c, status, error.body.error.code, `chDB fallback failed (${reason}): ${error.message}`, error.body.error.field);
+      }
+    }
+    const rows = normalizers.get(entry.name)!(answer.data);
+    const syncedAt = source === 'clickhouse' ? decision.syncedAt : null;
+    const meta: QueryMeta = {
+      elapsedMs: Math.round((performance.now() - started) * 100) / 100,
+      mvVersion: source === 'clickhouse' ? entry.version : null,
+      syncedUntil: syncedAt === null ? null : new Date(syncedAt).toISOString(),
+      staleness: syncedAt === null ? null : Math.max(0, Math.round((now() - syncedAt) / 1000)),
+      reason,
+      endpoint: source === 'clickhouse' ? decision.endpoint!.name : null,
+    };
+    return c.json({ query: entry.name, source, rows, meta });
+  });
+
+  app.get('/queries', needs('dashboard'), async (c) => {
+    const at = now();
+    await Promise.all(endpoints.map((e) => e.ensureFresh(at, intervalMs)));
+    return c.json({
+      queries: Object.values(options.table).map((entry) => ({
+        name: entry.name,
+        description: entry.description,
+        grain: entry.grain,
+        params: Object.entries(entry.paramTypes)
+          .filter(([name]) => name !== 'from' && name !== 'to')
+          .map(([name, type]) => ({ name, type: type.replace(/^Nullable\((.*)\)$/, '$1'), required: !type.startsWith('Nullable(') })),
+        columns: entry.columns,
+        mv: entry.target
+          ? { version: entry.version, readyOn: endpoints.filter((e) => e.health.healthy && e.health.ready.has(entry.target!)).map((e) => e.name) }
+          : null,
+      })),
+    });
+  });
+
+  app.get('/health', async (c) => {
+    await Promise.all(endpoints.map((e) => (now() - e.health.checkedAt >= intervalMs ? e.refresh() : undefined)));
+    const chdbHealth = await chdb.health();
+    const clickhouse = ranked().map((e) => ({
+      name: e.name,
+      healthy: e.health.healthy,
+      latencyMs: e.health.latencyMs,
+      checkedAt: e.health.checkedAt ? new Date(e.health.checkedAt).toISOString() : null,
+      error: e.health.error,
+      readyMvs: e.health.ready.size,
+      sync: Object.fromEntries(
+        [...e.health.sync].map(([source, s]) => [source, { syncedUntil: s.syncedAt === null ? null : new Date(s.syncedAt).toISOString(), lagSeconds: s.lagSeconds, lastError: s.lastError || null }]),
+      ),
+    }));
+    const status = chdbHealth.ok ? (clickhouse.some((e) => e.healthy) ? 'ok' : 'degraded') : 'down';
+    return c.json({ status, clickhouse, chdb: chdbHealth }, status === 'down' ? 503 : 200);
+  });
+
+  app.post('/sql', needs('admin'), limit, async (c) => {
+    const started = performance.now();
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return fail(c, 400, 'BAD_REQUEST', 'body: not JSON', 'body');
+    }
+    const request = sqlRequestSchema.safeParse(body);
+    if (!request.success) {
+      const field = issueField(request.error.issues[0]!);
+      return fail(c, 400, 'BAD_REQUEST', `${field}: ${request.error.issues[0]!.message}`, field);
+    }
+    let sql: string;
+    try {
+      sql = checkAdhocSql(request.data.sql);
+    } catch (error) {
+      if (error instanceof SqlRefused) return fail(c, 400, 'SQL_REFUSED', error.message, 'sql');
+      throw error;
+    }
+    try {
+      const answer = await chdb.query(sql, request.data.params);
+      const columns = answer.meta ?? [];
+      return c.json({ source: 'chdb', columns, rows: normalizer(columns)(answer.data), meta: { elapsedMs: Math.round((performance.now() - started) * 100) / 100 } });
+    } catch (error) {
+      if (!(error instanceof ChdbError)) throw error;
+      return fail(c, error.status as ContentfulStatusCode, error.body.error.code, error.message, error.body.error.field);
+    }
+  });
+
+  app.notFound((c) => fail(c, 404, 'NOT_FOUND', `${c.req.method} ${c.req.path}: no such route (POST /query, GET /queries, GET /health, POST /sql)`));
+
+  return Object.assign(app, { endpoints, close: () => Promise.all(endpoints.map((e) => e.close())) });
+}
+
+export type RouterApp = ReturnType<typeof routerApp>;

@@ -1,0 +1,30 @@
+/**
+ * `hyb serve router`: the router on Node, with the project's generated router
+ * table and hyb.config.ts. Also serves the dashboard page at `/`.
+ */
+import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import type { HybConfig } from '../../schemas/config.ts';
+import { listen } from '../serve.ts';
+import { routerApp, type RouterEntry } from './app.ts';
+import { configPasswords, routerOptions, routerSettings } from './settings.ts';
+
+export interface ServeRouterOptions {
+  readonly root: string;
+  readonly config: HybConfig;
+  readonly port?: number;
+  readonly host?: string;
+}
+
+export async function serveRouter(options: ServeRouterOptions): Promise<string> {
+  const { routerTable } = (await import(pathToFileURL(join(options.root, 'generated/router-table.ts')).href)) as { routerTable: Record<string, RouterEntry> };
+  const settings = routerSettings(options.config);
+  const app = routerApp(routerOptions(settings, routerTable, process.env, configPasswords(options.config)));
+  return listen(app, {
+    name: 'router',
+    port: options.port ?? options.config.ports.router,
+    host: options.host,
+    detail: () => `(${Object.keys(routerTable).length} queries; ClickHouse: ${settings.endpoints.map((e) => e.url).join(', ')}; chDB: ${settings.chdbUrl})`,
+    stop: () => app.close().then(() => undefined),
+  });
+}
