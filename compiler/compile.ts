@@ -1,6 +1,7 @@
 import type { HybConfig } from '../schemas/config.ts';
 import { sourceNames } from '../schemas/sources.ts';
 import { buildIR, checkIR, type RawDiagnostic } from './build-ir.ts';
+import { emitRouterWrangler } from './codegen/deploy.ts';
 import { byCodeUnit } from './codegen/names.ts';
 import { streamSchema } from './codegen/pipelines.ts';
 import { emitClient, emitHooks, emitRouterTable, type CompiledMetric } from './codegen/typescript.ts';
@@ -110,5 +111,6 @@ export async function compileMetrics(loaded: readonly LoadedMetric[], config: Hy
   files.set('generated/router-table.ts', emitRouterTable(metrics, config.retention.rawDays));
   files.set('generated/client.ts', emitClient(metrics));
   files.set('generated/hooks.ts', emitHooks(metrics));
+  files.set('generated/router/wrangler.jsonc', emitRouterWrangler(config));
   return { files: new Map([...files].sort(([a], [b]) => byCodeUnit(a, b))), diagnostics, metrics };
 }

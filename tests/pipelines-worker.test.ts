@@ -5,7 +5,6 @@
  * not simulate Pipelines, so the bindings are service bindings to a recorder
  * Worker with the same `send()`, which posts what it gets to this test.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
@@ -21,19 +20,13 @@ import { sourceNames } from '../schemas/sources.ts';
 import { tempDir } from './support/lake.ts';
 import { projectRoot } from './support/project.ts';
 import { eventually } from './support/services.ts';
+import { wranglerDev, type WranglerDev } from './support/wrangler.ts';
 
 const received: { stream: string; records: Record<string, unknown>[] }[] = [];
 let sink: Server;
-let wrangler: ChildProcess;
+let wrangler: WranglerDev;
 let url: string;
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 const pascal = (source: string) => source.replace(/(^|_)(\w)/g, (_, __, c: string) => c.toUpperCase());
 
 beforeAll(async () => {
@@ -66,31 +59,12 @@ beforeAll(async () => {
       vars: { SINK_URL: `http://127.0.0.1:${(sink.address() as AddressInfo).port}/` },
     }),
   );
-  const port = await freePort();
-  wrangler = spawn(join(projectRoot, 'node_modules/.bin/wrangler'), ['dev', '-c', 'ingest.jsonc', '-c', 'recorder.jsonc', '--port', String(port), '--ip', '127.0.0.1', '--show-interactive-dev-session=false'], {
-    cwd: dir,
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`wrangler dev did not start:\n${output}`)), 90_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /Ready on (http:\/\/\S+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    };
-    wrangler.stdout!.on('data', onData);
-    wrangler.stderr!.on('data', onData);
-    wrangler.once('exit', (code) => reject(new Error(`wrangler dev exited with ${code}:\n${output}`)));
-  });
+  wrangler = await wranglerDev(dir, ['ingest.jsonc', 'recorder.jsonc']);
+  url = wrangler.url;
 }, 120_000);
 
 afterAll(async () => {
-  wrangler?.kill('SIGTERM');
+  await wrangler?.stop();
   await new Promise<void>((resolve) => (sink ? sink.close(() => resolve()) : resolve()));
 });
 

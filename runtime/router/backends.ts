@@ -154,7 +154,8 @@ export class ChdbBackend {
     private readonly url: string,
     private readonly token: string | undefined,
     private readonly timeoutMs: number,
-    private readonly fetchImpl: typeof fetch = fetch,
+    // called as a plain function: workerd refuses `fetch` called as a method of another object
+    private readonly fetchImpl: typeof fetch = (input, init) => fetch(input, init),
   ) {}
 
   async query(sql: string, params: Record<string, unknown>): Promise<CompactAnswer> {

@@ -1,0 +1,60 @@
+/**
+ * The Worker build of the router under `wrangler dev` (workerd), run from the
+ * wrangler config `hyb compile` generates, against the local store and the
+ * chDB service: the same answers as the Node build (`hyb serve router`).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { routerTable } from '../generated/router-table.ts';
+import { postJson, startService, type RunningService } from './support/services.ts';
+import { day, hybOk, Stack } from './support/stack.ts';
+import { wranglerDev, type WranglerDev } from './support/wrangler.ts';
+
+let stack: Stack;
+let node: RunningService;
+let worker: WranglerDev;
+let userId: string;
+
+beforeAll(async () => {
+  stack = await Stack.start({ days: 2, events: 10_000 });
+  hybOk(['compile'], stack.project); // the wrangler config now names this store and chDB service
+  [node, worker] = await Promise.all([startService(['router'], stack.project), wranglerDev(stack.project, ['generated/router/wrangler.jsonc'])]);
+  const found = await postJson(`${stack.chdb.url}/query`, { sql: "SELECT LogAttributes['user.id'] AS u FROM lake.otel_logs WHERE SeverityText = 'ERROR' LIMIT 1" });
+  userId = found.body.data[0].u;
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all([worker?.stop(), node?.stop(), stack?.stop()]);
+});
+
+describe('the router Worker (workerd)', () => {
+  it('answers every query with the rows, source and version the Node build gives', async () => {
+    for (const [name, entry] of Object.entries(routerTable)) {
+      const body = { query: name, timeRange: { from: day(-3), to: day(1) }, params: 'userId' in entry.paramTypes ? { userId } : {} };
+      const [fromWorker, fromNode] = await Promise.all([postJson(`${worker.url}/query`, body), postJson(`${node.url}/query`, body)]);
+      expect(fromWorker.status, JSON.stringify(fromWorker.body)).toBe(200);
+      expect(fromWorker.body.source, `${name}: ${fromWorker.body.meta?.reason}`).toBe('clickhouse');
+      expect(fromWorker.body.rows.length).toBeGreaterThan(0);
+      expect(fromWorker.body.rows).toEqual(fromNode.body.rows);
+      expect(fromWorker.body.meta.mvVersion).toBe(fromNode.body.meta.mvVersion);
+    }
+  });
+
+  it('falls back to the chDB service alike, and refuses bad parameters alike', async () => {
+    const old = { query: 'pageviews_per_day', timeRange: { from: day(-120), to: day(1) } };
+    const [w, n] = await Promise.all([postJson(`${worker.url}/query`, old), postJson(`${node.url}/query`, old)]);
+    expect(w.body.source, JSON.stringify(w.body)).toBe('chdb');
+    expect(w.body.rows).toEqual(n.body.rows);
+    expect(w.body.meta.reason).toBe(n.body.meta.reason);
+    const bad = await postJson(`${worker.url}/query`, { query: 'errors_for_user', params: { userId: ["'; DROP TABLE x"] } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.field).toBe('params.userId');
+  });
+
+  it('serves the catalog and health', async () => {
+    const { queries } = (await (await fetch(`${worker.url}/queries`)).json()) as { queries: { name: string; mv: { readyOn: string[] } | null }[] };
+    expect(queries.map((q) => q.name)).toEqual(Object.keys(routerTable));
+    expect(queries.every((q) => q.mv?.readyOn.includes('default'))).toBe(true);
+    const health = (await (await fetch(`${worker.url}/health`)).json()) as { status: string };
+    expect(health.status).toBe('ok');
+  });
+});
