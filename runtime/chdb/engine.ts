@@ -17,7 +17,7 @@ import type { HybConfig } from '../../schemas/config.ts';
 import type { ChdbQueryResponse } from '../../schemas/query.ts';
 import { sourceNames, type SourceName } from '../../schemas/sources.ts';
 import { lakeReadFunction, localLakePath, localTableExists } from '../lake/location.ts';
-import { singleStatement } from './statement.ts';
+import { outsideReach, singleStatement } from './statement.ts';
 
 export interface Limits {
   /** Per query, seconds. */
@@ -172,6 +172,8 @@ export class LakeEngine {
       if (root !== 'SelectWithUnionQuery (children 1)') {
         throw new EngineError(`only a single plain SELECT is accepted; this is ${root.split(' ')[0]}${root.endsWith('(children 2)') ? ' with FORMAT or INTO OUTFILE' : ''}`, ErrorCode.READONLY);
       }
+      const outside = outsideReach(ast.text());
+      if (outside) throw new EngineError(`only the lake can be read; ${outside} reaches outside it`, ErrorCode.READONLY);
       const result = await this.#session.queryBindAsync(sql, params, { format });
       // ClickHouse's own statistics: what the query read, not what it returned.
       const body = result.json<{ meta: Answer['meta']; data: Answer['data']; rows: number; statistics?: { elapsed: number; rows_read: number; bytes_read: number } }>();

@@ -51,3 +51,30 @@ export function singleStatement(sql: string): string {
 function singleStatementTail(text: string): boolean {
   return text.replace(/--[^\n]*(\n|$)/g, '').replace(/\/\*[\s\S]*?\*\//g, '').trim() === '';
 }
+
+/**
+ * Table functions a query may read from. Everything else — `file`, `url`,
+ * `s3`, `remote`, `executable`, `mysql`, … — reaches outside the lake, and
+ * readonly = 2 does not stop a read.
+ */
+const SAFE_TABLE_FUNCTIONS = new Set(['numbers', 'numbers_mt', 'zeros', 'zeros_mt', 'generate_series', 'generateSeries', 'values', 'null', 'view', 'generateRandom']);
+/** Scalar functions that read the filesystem. */
+const OUTSIDE_SCALARS = new Set(['file']);
+
+/**
+ * Given ClickHouse's `EXPLAIN AST` text of a SELECT, the first function that
+ * would read outside the lake (`"table function url"`), or null.
+ */
+export function outsideReach(ast: string): string | null {
+  const lines = ast.split('\n');
+  for (let i = 0; i < lines.length; i += 1) {
+    const fn = /^(\s*)Function (\S+)/.exec(lines[i]!);
+    if (!fn) continue;
+    const [, indent, name] = fn;
+    const parent = lines[i - 1] ?? '';
+    const inFrom = /^\s*TableExpression\b/.test(parent) && parent.length - parent.trimStart().length === indent!.length - 1;
+    if (inFrom && !SAFE_TABLE_FUNCTIONS.has(name!)) return `table function ${name}`;
+    if (!inFrom && OUTSIDE_SCALARS.has(name!)) return `function ${name}`;
+  }
+  return null;
+}

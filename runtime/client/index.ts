@@ -15,7 +15,10 @@ export interface QueryMeta {
   readonly mvVersion: string | null;
   readonly syncedUntil: string | null;
   readonly staleness: number | null;
+  /** Why the fallback was taken; null when the MV answered. */
   readonly reason: string | null;
+  /** The ClickHouse endpoint that answered; null for chDB. */
+  readonly endpoint: string | null;
 }
 
 export interface QueryResult<Row> {

@@ -46,6 +46,16 @@ export class Stack {
     writeFileSync(join(this.project, 'hyb.config.ts'), `import { defineConfig } from './compiler/dsl/index.ts';\nexport default defineConfig(${JSON.stringify(this.config)});\n`);
   }
 
+  /** Kills the store at once (SIGKILL: no flush, no goodbye), as a crash would. */
+  async killStore(): Promise<void> {
+    const { child } = this.store;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  }
+
   /** Starts the store again on its port, after a kill or stop. */
   async restartStore(): Promise<void> {
     await this.store.stop();
