@@ -12,6 +12,19 @@ const HELP = `hyb — metrics-as-code for ClickHouse and Iceberg
 Usage: hyb <command> [options]
 
 Commands:
+  dev               the whole stack: compile, seed an empty lake, store + chDB + ingest + sync + router,
+                    the dashboard at the router's /; recompiles and migrates when metrics/ changes
+    --worker        run the router as the Worker under wrangler dev (workerd) instead of Node
+    --lake DIR      a local lake folder (default: lake of hyb.config.ts)
+    --port-router N, --port-ingest N, --port-chdb N, --port-store N   (default: ports of hyb.config.ts)
+    --days N, --events N   what to seed into an empty lake (default 7 days, 200000 events)
+    --sync-every S  seconds between syncs (default 30)
+  query NAME        run a dashboard query through the router and print its rows and where they came from
+    --range R       7d, 24h, 15m, 4w (default 7d); or --from ISO --to ISO
+    --param k=v     a query parameter (repeatable)
+    --via P         auto (default), mv or chdb
+    --json          print the router's whole answer as JSON
+    --url URL       the router (default: http://127.0.0.1:<ports.router>); HYB_DASHBOARD_TOKEN: its token
   compile           compile metrics/ into generated/
     --check         exit 1 with a diff when generated/ is stale; write nothing
     --watch         recompile whenever metrics/ or hyb.config.ts changes
@@ -332,6 +345,104 @@ async function syncCommand(argv: readonly string[]): Promise<number> {
   }
 }
 
+async function devCommand(argv: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      root: { type: 'string', default: '.' },
+      worker: { type: 'boolean', default: false },
+      lake: { type: 'string' },
+      'port-router': { type: 'string' },
+      'port-ingest': { type: 'string' },
+      'port-chdb': { type: 'string' },
+      'port-store': { type: 'string' },
+      days: { type: 'string' },
+      events: { type: 'string' },
+      'sync-every': { type: 'string' },
+    },
+  });
+  const root = resolve(values.root);
+  const base = await loadConfig(root);
+  const fixedPort = (name: string, value: string | undefined, fallback: number) => {
+    const port = portFlag(value) ?? fallback;
+    if (port === 0) throw new HybError('HYB_USAGE', `--${name}: hyb dev needs fixed ports (0 is not one)`);
+    return port;
+  };
+  const ports = {
+    router: fixedPort('port-router', values['port-router'], base.ports.router),
+    ingest: fixedPort('port-ingest', values['port-ingest'], base.ports.ingest),
+    chdb: fixedPort('port-chdb', values['port-chdb'], base.ports.chdb),
+    store: fixedPort('port-store', values['port-store'], base.ports.store),
+  };
+  // Every child sees the same overrides: the local store as ClickHouse, the local chDB service.
+  const overrides = JSON.stringify({
+    ...(values.lake ? { lake: { kind: 'local', path: resolve(values.lake) } } : {}),
+    ports,
+    clickhouse: { url: `http://127.0.0.1:${ports.store}` },
+    router: { chdbUrl: `http://127.0.0.1:${ports.chdb}`, endpoints: [] },
+  });
+  const { withOverrides } = await import('./project.ts');
+  const { dev } = await import('../runtime/dev/main.ts');
+  const every = values['sync-every'] === undefined ? 30 : Number(values['sync-every']);
+  if (!(every > 0)) throw new HybError('HYB_USAGE', `--sync-every: '${values['sync-every']}' is not a positive number of seconds`);
+  try {
+    await dev({
+      root,
+      config: withOverrides(base, overrides),
+      overrides,
+      worker: values.worker,
+      seed: { days: intFlag('days', values.days, 7), events: intFlag('events', values.events, 200_000) },
+      syncEverySeconds: every,
+    });
+  } catch (error) {
+    throw new HybError('HYB_DEV', (error as Error).message);
+  }
+  return 0;
+}
+
+async function queryCommand(argv: readonly string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      root: { type: 'string', default: '.' },
+      range: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      param: { type: 'string', multiple: true, default: [] },
+      via: { type: 'string', default: 'auto' },
+      json: { type: 'boolean', default: false },
+      url: { type: 'string' },
+    },
+  });
+  const name = positionals[0];
+  if (!name) throw new HybError('HYB_USAGE', 'hyb query: name a query (hyb query NAME; GET /queries lists them)');
+  if (values.via !== 'auto' && values.via !== 'mv' && values.via !== 'chdb') throw new HybError('HYB_USAGE', `--via: '${values.via}' is not auto, mv or chdb`);
+  if ((values.from === undefined) !== (values.to === undefined)) throw new HybError('HYB_USAGE', '--from and --to go together');
+  if (values.range !== undefined && values.from !== undefined) throw new HybError('HYB_USAGE', '--range or --from/--to, not both');
+  const config = await loadConfig(resolve(values.root));
+  const { runQuery, formatTable, describeSource, QueryCliError } = await import('../runtime/router/query-cli.ts');
+  try {
+    const result = await runQuery({
+      url: (values.url ?? `http://127.0.0.1:${config.ports.router}`).replace(/\/$/, ''),
+      token: process.env.HYB_DASHBOARD_TOKEN || undefined,
+      name,
+      timeRange: values.from !== undefined ? { from: values.from, to: values.to! } : (values.range ?? '7d'),
+      params: values.param,
+      via: values.via,
+    });
+    if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else {
+      process.stdout.write(formatTable(result.rows));
+      process.stderr.write(`${describeSource(result)}\n`);
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof QueryCliError) throw new HybError('HYB_QUERY', error.message);
+    throw error;
+  }
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
   switch (command) {
@@ -342,6 +453,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     case 'compile':
       return compileCommand(rest);
+    case 'dev':
+      return devCommand(rest);
+    case 'query':
+      return queryCommand(rest);
     case 'serve':
       return serveCommand(rest);
     case 'seed':

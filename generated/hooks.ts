@@ -102,3 +102,18 @@ export function useWebVitals(params: WebVitalsParams, options: HookOptions = {})
     ...options.query,
   });
 }
+
+/** Every hook by query name, for pages that list the catalog (the dashboard). */
+export const hooksByQuery = {
+  api_latency: useApiLatency,
+  bounce_rate: useBounceRate,
+  errors_for_user: useErrorsForUser,
+  errors_per_hour: useErrorsPerHour,
+  pageviews_per_day: usePageviewsPerDay,
+  signup_funnel: useSignupFunnel,
+  top_errors: useTopErrors,
+  top_pages: useTopPages,
+  unique_visitors: useUniqueVisitors,
+  unique_visitors_per_day: useUniqueVisitorsPerDay,
+  web_vitals: useWebVitals,
+} as const;

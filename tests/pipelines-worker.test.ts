@@ -20,7 +20,7 @@ import { sourceNames } from '../schemas/sources.ts';
 import { tempDir } from './support/lake.ts';
 import { projectRoot } from './support/project.ts';
 import { eventually } from './support/services.ts';
-import { wranglerDev, type WranglerDev } from './support/wrangler.ts';
+import { wranglerDev, type WranglerDev } from '../runtime/dev/wrangler.ts';
 
 const received: { stream: string; records: Record<string, unknown>[] }[] = [];
 let sink: Server;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routerTable } from '../generated/router-table.ts';
 import { postJson, startService, type RunningService } from './support/services.ts';
 import { day, hybOk, Stack } from './support/stack.ts';
-import { wranglerDev, type WranglerDev } from './support/wrangler.ts';
+import { wranglerDev, type WranglerDev } from '../runtime/dev/wrangler.ts';
 
 let stack: Stack;
 let node: RunningService;

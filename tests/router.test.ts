@@ -165,6 +165,7 @@ describe('router requests', () => {
       [{ query: 'errors_for_user', params: { userId: 42 } }, 'params.userId'],
       [{ query: 'top_pages', params: { sneaky: "' OR 1=1" } }, 'params.sneaky'],
       [{ query: 'top_pages', extra: 1 }, 'extra'],
+      [{ query: 'top_pages', via: 'duckdb' }, 'via'],
     ];
     for (const [body, field] of cases) {
       const answer = await ask(app, body);
@@ -174,6 +175,19 @@ describe('router requests', () => {
     const notJson = await app.request('/query', { method: 'POST', body: '{' });
     expect(notJson.status).toBe(400);
     expect((await notJson.json()).error.field).toBe('body');
+  });
+
+  it('forces a path on request: via chdb skips a healthy MV, via mv answers from the MV or says why not', async () => {
+    const app = router();
+    const chdb = await ask(app, { query: 'top_pages', timeRange: '7d', via: 'chdb' });
+    expect(chdb.body).toMatchObject({ source: 'chdb', meta: { reason: 'requested via chdb', endpoint: null } });
+    const mv = await ask(app, { query: 'top_pages', timeRange: '7d', via: 'mv' });
+    expect(mv.body).toMatchObject({ source: 'clickhouse', meta: { endpoint: 'local' } });
+    expectSameObjects(mv.body.rows, chdb.body.rows, new Set());
+    const rawOnly = Object.values(table).find((e) => !e.mvQuery);
+    const refused = await ask(router({ endpoints: [] }), { query: rawOnly?.name ?? 'top_pages', timeRange: '7d', via: 'mv' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: 'MV_UNAVAILABLE', field: 'via' });
   });
 
   it('lists the catalog with parameters, columns and where each MV is ready', async () => {

@@ -115,5 +115,12 @@ export function emitHooks(metrics: readonly CompiledMetric[]): string {
     });
     w.writeLine('}');
   }
+  w.blankLine();
+  w.writeLine('/** Every hook by query name, for pages that list the catalog (the dashboard). */');
+  w.writeLine('export const hooksByQuery = {');
+  w.indent(() => {
+    for (const m of metrics) w.writeLine(`${m.ir.name}: use${pascalCase(m.ir.name)},`);
+  });
+  w.writeLine('} as const;');
   return w.toString();
 }

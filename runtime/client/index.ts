@@ -8,6 +8,8 @@ export interface QueryOptions {
   /** `"7d"`-style, or `{from, to}` as ISO timestamps. Default: the router's. */
   readonly timeRange?: TimeRange;
   readonly signal?: AbortSignal;
+  /** `auto` (default) lets the router choose; `mv` or `chdb` force a path. */
+  readonly via?: 'auto' | 'mv' | 'chdb';
 }
 
 export interface QueryMeta {
@@ -56,7 +58,7 @@ export function createClient(options: { baseUrl: string; token?: string; fetch?:
       const response = await doFetch(`${options.baseUrl.replace(/\/$/, '')}/query`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
-        body: JSON.stringify({ query: name, timeRange: queryOptions.timeRange, params }),
+        body: JSON.stringify({ query: name, timeRange: queryOptions.timeRange, params, via: queryOptions.via }),
         signal: queryOptions.signal,
       });
       const body = (await response.json()) as QueryResult<Row> | { error: { code: string; message: string; field?: string } };

@@ -69,6 +69,8 @@ const requestSchema = z
     query: z.string({ error: 'query: a query name is required' }),
     timeRange: z.unknown().optional(),
     params: z.record(z.string(), z.unknown()).default({}),
+    /** `auto` routes; `mv` answers from the MV or fails (409); `chdb` skips the MV. For analysts and benchmarks. */
+    via: z.enum(['auto', 'mv', 'chdb']).default('auto'),
   })
   .strict();
 
@@ -205,7 +207,9 @@ export function routerApp(options: RouterOptions) {
     const bound: Record<string, unknown> = { from: clickhouseTime(range.from), to: clickhouseTime(range.to) };
     for (const name of Object.keys(entry.paramTypes)) if (!(name in bound)) bound[name] = params.data[name] ?? null;
 
-    const decision = await route(entry, range);
+    const { via } = request.data;
+    const decision: Route = via === 'chdb' ? { endpoint: null, reason: 'requested via chdb', syncedAt: null } : await route(entry, range);
+    if (via === 'mv' && !decision.endpoint) return fail(c, 409, 'MV_UNAVAILABLE', `via: the MV cannot answer: ${decision.reason}`, 'via');
     let answer: CompactAnswer | null = null;
     let reason = decision.reason;
     if (decision.endpoint) {
@@ -214,6 +218,7 @@ export function routerApp(options: RouterOptions) {
       } catch (error) {
         decision.endpoint.markDown(error);
         reason = `MV query failed on ${decision.endpoint.name}: ${(error as Error).message}`;
+        if (via === 'mv') return fail(c, 502, 'MV_FAILED', `via: ${reason}`, 'via');
       }
     }
     const source = answer ? 'clickhouse' : 'chdb';

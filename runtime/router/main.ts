@@ -5,6 +5,7 @@
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import type { HybConfig } from '../../schemas/config.ts';
+import { buildDashboard } from '../dashboard/bundle.ts';
 import { listen } from '../serve.ts';
 import { routerApp, type RouterEntry } from './app.ts';
 import { configPasswords, routerOptions, routerSettings } from './settings.ts';
@@ -20,6 +21,11 @@ export async function serveRouter(options: ServeRouterOptions): Promise<string> 
   const { routerTable } = (await import(pathToFileURL(join(options.root, 'generated/router-table.ts')).href)) as { routerTable: Record<string, RouterEntry> };
   const settings = routerSettings(options.config);
   const app = routerApp(routerOptions(settings, routerTable, process.env, configPasswords(options.config)));
+  // The dashboard page at `/`, built once at start from the project's generated hooks.
+  const page = await buildDashboard(options.root);
+  app.get('/', (c) => c.html(page.html));
+  app.get('/favicon.ico', (c) => c.body(null, 204));
+  app.get('/dashboard.js', (c) => c.body(page.script, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }));
   return listen(app, {
     name: 'router',
     port: options.port ?? options.config.ports.router,

@@ -136,10 +136,12 @@ export async function migrate(
  * the MV's own SELECT.
  */
 async function backfill(client: ClickHouseClient, source: SourceName, statement: string, files: FileSource | undefined, progress: (done: number, total: number) => void): Promise<void> {
-  const synced = await client
-    .query({ query: "SELECT path FROM hyb_sync_files FINAL WHERE source = {source:String} ORDER BY path", query_params: { source }, format: 'JSONEachRow' })
-    .then((r) => r.json() as Promise<{ path: string }[]>)
-    .catch(() => [] as { path: string }[]); // never synced: nothing to backfill
+  // Never synced: nothing to backfill (asked first, so the client logs no error).
+  const exists = (await (await client.query({ query: 'EXISTS TABLE hyb_sync_files', format: 'JSONEachRow' })).json()) as { result: number }[];
+  if (!exists[0]?.result) return;
+  const synced = (await (
+    await client.query({ query: 'SELECT path FROM hyb_sync_files FINAL WHERE source = {source:String} ORDER BY path', query_params: { source }, format: 'JSONEachRow' })
+  ).json()) as { path: string }[];
   if (synced.length === 0) return;
   if (!files) throw new Error(`${source}: ${synced.length} synced lake file(s) to backfill, and no lake reader`);
   const staging = backfillTable(source);

@@ -9,7 +9,8 @@ import { routerApp, type RouterApp, type RouterEntry } from '../app.ts';
 import { routerOptions, type RouterSettings } from '../settings.ts';
 
 interface Env {
-  readonly HYB_ROUTER: RouterSettings;
+  /** An object from wrangler.jsonc, or JSON text from `wrangler dev --var` (as `hyb dev --worker` passes it). */
+  readonly HYB_ROUTER: RouterSettings | string;
   readonly [secret: string]: unknown;
 }
 
@@ -17,7 +18,10 @@ let app: RouterApp | undefined;
 
 export default {
   fetch(request: Request, env: Env): Response | Promise<Response> {
-    app ??= routerApp(routerOptions(env.HYB_ROUTER, routerTable as unknown as Record<string, RouterEntry>, env as Record<string, string | undefined>));
+    if (!app) {
+      const settings = typeof env.HYB_ROUTER === 'string' ? (JSON.parse(env.HYB_ROUTER) as RouterSettings) : env.HYB_ROUTER;
+      app = routerApp(routerOptions(settings, routerTable as unknown as Record<string, RouterEntry>, env as Record<string, string | undefined>));
+    }
     return app.fetch(request);
   },
 };

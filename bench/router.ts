@@ -1,0 +1,148 @@
+/**
+ * The router on the 10 M-event, 30-day lake of bench/fallback.ts: the local
+ * store migrated and synced from it (kept in bench/.data/router-10m between
+ * runs), the chDB service, and `hyb serve router` — each its own process.
+ *
+ * Per seed dashboard query, side by side in one run: router → MV p50/p99
+ * (goal ≤ 5 ms / ≤ 20 ms), the same MV query sent straight to the store with
+ * the same client the router uses (the router's overhead is the difference,
+ * goal ≤ 1 ms), and router → chDB p50. Then throughput on the MV path with a
+ * loopback load generator (goal ≥ 3,000 req/s).
+ *
+ *   npm run bench:router      (seeds and syncs on first use, several minutes)
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createClient } from '@clickhouse/client-web';
+import { routerTable } from '../generated/router-table.ts';
+import { Progress } from '../runtime/progress.ts';
+import { median, projectRoot, startHyb } from './support.ts';
+
+const MV_RUNS = Number(process.env.MV_RUNS ?? 200);
+const CHDB_RUNS = Number(process.env.CHDB_RUNS ?? 5);
+const LOAD_SECONDS = Number(process.env.LOAD_SECONDS ?? 10);
+const LOAD_CONCURRENCY = Number(process.env.LOAD_CONCURRENCY ?? 32);
+const lakeProject = join(projectRoot, 'bench/.data/lake-10m');
+const dir = join(projectRoot, 'bench/.data/router-10m');
+const hyb = join(projectRoot, 'bin/hyb.mjs');
+const timeRange = { from: '2026-10-20T00:00:00Z', to: '2026-11-19T00:00:00Z' };
+
+if (!existsSync(join(lakeProject, 'seeded'))) {
+  const seed = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'bench/fallback.ts')], { stdio: 'inherit', env: { ...process.env, SEED_ONLY: '1' } });
+  if (seed.status !== 0) process.exit(1);
+}
+mkdirSync(dir, { recursive: true });
+for (const shared of ['compiler', 'schemas', 'runtime', 'node_modules', 'package.json', 'metrics', 'generated']) {
+  if (!existsSync(join(dir, shared))) symlinkSync(join(projectRoot, shared), join(dir, shared));
+}
+const configure = (extra: Record<string, unknown>) =>
+  writeFileSync(
+    join(dir, 'hyb.config.ts'),
+    `import { defineConfig } from './compiler/dsl/index.ts';\nexport default defineConfig(${JSON.stringify({ lake: { kind: 'local', path: join(lakeProject, 'lake') }, store: { path: join(dir, 'store') }, ...extra })});\n`,
+  );
+const run = (args: string[]) => {
+  const result = spawnSync(process.execPath, [hyb, ...args], { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (result.status !== 0) throw new Error(`hyb ${args.join(' ')} failed`);
+};
+
+const percentile = (xs: readonly number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
+const ms = (x: number) => Math.round(x * 100) / 100;
+
+configure({});
+const [store, chdb] = await Promise.all([startHyb(['store'], dir), startHyb(['chdb'], dir)]);
+configure({ clickhouse: { url: store.url }, router: { chdbUrl: chdb.url } });
+try {
+  run(['migrate']);
+  run(['sync']); // incremental after the first run
+  const router = await startHyb(['router'], dir);
+  try {
+    const direct = createClient({ url: store.url });
+    const post = async (body: object) => {
+      const response = await fetch(`${router.url}/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const answer = (await response.json()) as { source: string; rows: unknown[]; meta: { reason: string | null } };
+      if (response.status !== 200) throw new Error(JSON.stringify(answer));
+      return answer;
+    };
+    const found = (await (await fetch(`${chdb.url}/query`, { method: 'POST', body: JSON.stringify({ sql: "SELECT LogAttributes['user.id'] AS u FROM lake.otel_logs WHERE SeverityText = 'ERROR' LIMIT 1" }) })).json()) as { data: { u: string }[] };
+    const userId = found.data[0]!.u;
+    const bound = { from: '2026-10-20 00:00:00.000', to: '2026-11-19 00:00:00.000' };
+
+    const rows: string[] = [];
+    const all = { mv: [] as number[], direct: [] as number[], overhead: [] as number[] };
+    const entries = Object.values(routerTable).filter((e) => e.mvQuery);
+    const progress = new Progress('router bench', entries.length);
+    for (const entry of entries) {
+      const params = 'userId' in entry.paramTypes ? { userId } : {};
+      const body = { query: entry.name, timeRange, params };
+      const sqlParams: Record<string, unknown> = { ...bound };
+      for (const p of Object.keys(entry.paramTypes)) if (!(p in sqlParams)) sqlParams[p] = (params as Record<string, unknown>)[p] ?? null;
+      const check = await post({ ...body, via: 'mv' });
+      if (check.source !== 'clickhouse') throw new Error(`${entry.name}: ${check.meta.reason}`);
+      const mv: number[] = [];
+      const straight: number[] = [];
+      for (let i = 0; i < MV_RUNS + 5; i++) {
+        // alternate so drift hits both alike; the first five warm up
+        let t = performance.now();
+        await post({ ...body, via: 'mv' });
+        const a = performance.now() - t;
+        t = performance.now();
+        await (await direct.query({ query: entry.mvQuery!, query_params: sqlParams, format: 'JSONCompact' })).json();
+        const b = performance.now() - t;
+        if (i >= 5) (mv.push(a), straight.push(b));
+      }
+      const lake: number[] = [];
+      for (let i = 0; i < CHDB_RUNS + 1; i++) {
+        const t = performance.now();
+        const answer = await post({ ...body, via: 'chdb' });
+        if (i > 0) lake.push(performance.now() - t);
+        if (answer.source !== 'chdb') throw new Error('expected chdb');
+      }
+      const overhead = median(mv) - median(straight);
+      all.mv.push(...mv);
+      all.direct.push(...straight);
+      all.overhead.push(overhead);
+      rows.push(
+        `| ${entry.name} | **${ms(median(mv))}** | ${ms(percentile(mv, 0.99))} | ${ms(median(straight))} | ${ms(overhead)} | ${ms(median(lake))} | ${Math.round(median(lake) / median(mv))}× |`,
+      );
+      progress.update(rows.length);
+    }
+    progress.finish(rows.length);
+
+    // Throughput: LOAD_CONCURRENCY loops on loopback, each one request after another.
+    const loadBody = JSON.stringify({ query: 'top_pages', timeRange, params: {}, via: 'mv' });
+    let ok = 0;
+    let failed = 0;
+    const latencies: number[] = [];
+    const until = performance.now() + LOAD_SECONDS * 1000;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: LOAD_CONCURRENCY }, async () => {
+        while (performance.now() < until) {
+          const t = performance.now();
+          const response = await fetch(`${router.url}/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: loadBody });
+          await response.arrayBuffer();
+          latencies.push(performance.now() - t);
+          if (response.status === 200) ok++;
+          else failed++;
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    await direct.close();
+
+    console.log(`\n| query | router → MV p50 (ms) | p99 | store direct p50 | router overhead | router → chDB p50 | chDB / MV |`);
+    console.log('| --- | --- | --- | --- | --- | --- | --- |');
+    for (const row of rows) console.log(row);
+    console.log(`| **all queries** | **${ms(median(all.mv))}** | **${ms(percentile(all.mv, 0.99))}** | ${ms(median(all.direct))} | **${ms(median(all.overhead))}** (median of per-query) | | |`);
+    console.log(`\ngoals: MV p50 ≤ 5 ms, p99 ≤ 20 ms, overhead ≤ 1 ms`);
+    console.log(
+      `throughput (top_pages via MV, ${LOAD_CONCURRENCY} in flight, ${LOAD_SECONDS} s): **${Math.round(ok / seconds)} req/s**, ${failed} failed, ` +
+        `latency p50 ${ms(median(latencies))} ms, p99 ${ms(percentile(latencies, 0.99))} ms (goal ≥ 3,000 req/s)`,
+    );
+  } finally {
+    await router.stop();
+  }
+} finally {
+  await Promise.all([store.stop(), chdb.stop()]);
+}
