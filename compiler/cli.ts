@@ -219,14 +219,19 @@ async function seedCommand(argv: readonly string[]): Promise<number> {
   }
 }
 
-/** The project's migrate/sync lock, or a HYB_LOCKED error naming who holds it. */
-async function tierLock(root: string, what: string): Promise<() => void> {
+/** The project's migrate/sync lock, waiting up to `waitMs` for its holder; else a HYB_LOCKED error naming who holds it. */
+async function tierLock(root: string, what: string, waitMs = 0): Promise<() => void> {
   const { takeTierLock, LockedError } = await import('../runtime/sync/lock.ts');
-  try {
-    return takeTierLock(root, what);
-  } catch (error) {
-    if (error instanceof LockedError) throw new HybError('HYB_LOCKED', error.message);
-    throw error;
+  const until = Date.now() + waitMs;
+  for (let said = false; ; said = true) {
+    try {
+      return takeTierLock(root, what);
+    } catch (error) {
+      if (!(error instanceof LockedError)) throw error;
+      if (Date.now() >= until) throw new HybError('HYB_LOCKED', error.message);
+      if (!said) process.stderr.write(`hyb ${what}: ${error.message}\n`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
 }
 
@@ -260,7 +265,7 @@ async function migrateCommand(argv: readonly string[]): Promise<number> {
     }
     const { LakeReader } = await import('../runtime/sync/sync.ts');
     const { Progress } = await import('../runtime/progress.ts');
-    release = await tierLock(root, 'migrate');
+    release = await tierLock(root, 'migrate', 120_000); // a sync pass is short: wait for it
     let reader: InstanceType<typeof LakeReader> | undefined;
     const bars = new Map<string, InstanceType<typeof Progress>>();
     const result = await migrate(client, compiled, {

@@ -66,7 +66,7 @@ class Part {
     child.once('exit', (code, signal) => {
       // A second's grace: on Ctrl-C the terminal signals every child too, and hyb dev's own stop comes next.
       setTimeout(() => {
-        if (this.#stopping) return;
+        if (this.#stopping || this.#child !== child) return; // stopped, or already replaced by a new start
         const now = Date.now();
         this.#restarts = [...this.#restarts.filter((t) => now - t < 60_000), now];
         if (this.#restarts.length > 5) return say(`hyb dev: ${this.name} exited (${signal ?? code}) 5 times in a minute; not restarting it`);
