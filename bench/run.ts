@@ -11,7 +11,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from './support.ts';
 
-const benches = ['compile.ts', 'ingest.ts', 'fallback.ts', 'sync.ts', 'freshness.ts'];
+const benches = ['compile.ts', 'ingest.ts', 'fallback.ts', 'sync.ts', 'freshness.ts', 'router.ts'];
 
 console.log(`node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`);
 for (const bench of benches) {
