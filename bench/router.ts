@@ -46,6 +46,28 @@ const run = (args: string[]) => {
   if (result.status !== 0) throw new Error(`hyb ${args.join(' ')} failed`);
 };
 
+/** A horizontal bar chart, log scale: MV and chDB p50 per query. */
+function latencyChart(bars: readonly { name: string; mv: number; chdb: number }[]): string {
+  const [left, width, rowH] = [190, 420, 28];
+  const max = Math.max(...bars.map((b) => b.chdb), 1);
+  const x = (v: number) => (Math.log10(Math.max(v, 1)) / Math.log10(max)) * width;
+  const height = bars.length * rowH + 50;
+  const ticks = [1, 10, 100, 1000, 10000].filter((t) => t <= max);
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${left + width + 80}" height="${height}" font-family="sans-serif" font-size="11">`,
+    `<text x="${left}" y="14" font-weight="bold">router p50 per query, ms (log scale): MV (green) vs chDB over the lake (orange)</text>`,
+    ...ticks.map((t) => `<line x1="${left + x(t)}" y1="22" x2="${left + x(t)}" y2="${height - 16}" stroke="#ddd"/><text x="${left + x(t)}" y="${height - 4}" text-anchor="middle">${t}</text>`),
+  ];
+  bars.forEach((b, i) => {
+    const y = 26 + i * rowH;
+    out.push(`<text x="${left - 6}" y="${y + 15}" text-anchor="end">${b.name}</text>`);
+    out.push(`<rect x="${left}" y="${y}" width="${x(b.mv).toFixed(1)}" height="10" fill="#16a34a"/><text x="${left + x(b.mv) + 4}" y="${y + 9}">${b.mv.toFixed(1)}</text>`);
+    out.push(`<rect x="${left}" y="${y + 12}" width="${x(b.chdb).toFixed(1)}" height="10" fill="#ea580c"/><text x="${left + x(b.chdb) + 4}" y="${y + 21}">${b.chdb.toFixed(0)}</text>`);
+  });
+  out.push('</svg>');
+  return `${out.join('\n')}\n`;
+}
+
 const percentile = (xs: readonly number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 const ms = (x: number) => Math.round(x * 100) / 100;
 
@@ -69,6 +91,7 @@ try {
     const bound = { from: '2026-10-20 00:00:00.000', to: '2026-11-19 00:00:00.000' };
 
     const rows: string[] = [];
+    const chart: { name: string; mv: number; chdb: number }[] = [];
     const all = { mv: [] as number[], direct: [] as number[], overhead: [] as number[] };
     const entries = Object.values(routerTable).filter((e) => e.mvQuery);
     const progress = new Progress('router bench', entries.length);
@@ -99,6 +122,7 @@ try {
         if (answer.source !== 'chdb') throw new Error('expected chdb');
       }
       const overhead = median(mv) - median(straight);
+      chart.push({ name: entry.name, mv: median(mv), chdb: median(lake) });
       all.mv.push(...mv);
       all.direct.push(...straight);
       all.overhead.push(overhead);
@@ -131,6 +155,8 @@ try {
     const seconds = (performance.now() - started) / 1000;
     await direct.close();
 
+    writeFileSync(join(projectRoot, 'bench/router-latency.svg'), latencyChart(chart));
+    console.log('chart: bench/router-latency.svg');
     console.log(`\n| query | router → MV p50 (ms) | p99 | store direct p50 | router overhead | router → chDB p50 | chDB / MV |`);
     console.log('| --- | --- | --- | --- | --- | --- | --- |');
     for (const row of rows) console.log(row);

@@ -47,6 +47,7 @@ Commands:
   migrate           create the ClickHouse objects the metrics declare, backfill new versions, drop superseded ones
     --plan          print what would be created; change nothing
     --drop-removed  also drop the objects of metrics no longer declared
+    --wait S        wait up to S seconds for a running sync pass (default 120)
   sync              load new lake data files into ClickHouse (exactly once)
     --backfill      empty the raw tables and rollups, reload the whole lake
     --every S       keep syncing, a pass every S seconds
@@ -245,8 +246,10 @@ async function clickhouseClient(root: string) {
 async function migrateCommand(argv: readonly string[]): Promise<number> {
   const { values } = parseArgs({
     args: [...argv],
-    options: { root: { type: 'string', default: '.' }, plan: { type: 'boolean', default: false }, 'drop-removed': { type: 'boolean', default: false } },
+    options: { root: { type: 'string', default: '.' }, plan: { type: 'boolean', default: false }, 'drop-removed': { type: 'boolean', default: false }, wait: { type: 'string', default: '120' } },
   });
+  const waitSeconds = Number(values.wait);
+  if (!(waitSeconds >= 0)) throw new HybError('HYB_USAGE', `--wait: '${values.wait}' is not a number of seconds`);
   const root = resolve(values.root);
   const compiled = await compileProject(root);
   if (compiled.diagnostics.length > 0) {
@@ -265,7 +268,7 @@ async function migrateCommand(argv: readonly string[]): Promise<number> {
     }
     const { LakeReader } = await import('../runtime/sync/sync.ts');
     const { Progress } = await import('../runtime/progress.ts');
-    release = await tierLock(root, 'migrate', 120_000); // a sync pass is short: wait for it
+    release = await tierLock(root, 'migrate', waitSeconds * 1000); // a sync pass is short: wait for it
     let reader: InstanceType<typeof LakeReader> | undefined;
     const bars = new Map<string, InstanceType<typeof Progress>>();
     const result = await migrate(client, compiled, {

@@ -205,7 +205,8 @@ describe('migrate and sync', () => {
     const refused = hyb(['sync'], project);
     expect(refused.status).toBe(2);
     expect(refused.stderr).toMatch(new RegExp(`HYB_LOCKED: hyb migrate is running \\(pid ${process.pid}\\)`));
-    expect(hyb(['migrate'], project).stderr).toMatch(/HYB_LOCKED/);
+    const waited = hyb(['migrate', '--wait', '1'], project);
+    expect(waited.stderr).toMatch(/hyb migrate: hyb migrate is running .*; migrate waits for it to finish\n[\s\S]*HYB_LOCKED/);
     // a dead holder (a SIGKILLed sync leaves its lock behind)
     writeFileSync(lock, '999999 sync');
     const taken = hyb(['sync'], project);

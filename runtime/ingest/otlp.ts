@@ -65,7 +65,20 @@ export function encodeResponse(signal: Signal, rejected: number, errorMessage: s
 // ---------------------------------------------------------------- values
 
 type Obj = Record<string, unknown>;
-const list = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
+/** A repeated scalar field (numbers, or 64-bit integers as strings): absent or an array. */
+function scalars(v: unknown, field: string): unknown[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new MalformedPayload(`${field}: expected an array`);
+  return v;
+}
+
+/** A repeated message field: absent, or an array of objects; anything else makes the payload malformed. */
+function list(v: unknown, field: string): Obj[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new MalformedPayload(`${field}: expected an array`);
+  if (v.some((e) => !e || typeof e !== 'object' || Array.isArray(e))) throw new MalformedPayload(`${field}: expected an array of objects`);
+  return v as Obj[];
+}
 const obj = (v: unknown): Obj => (v && typeof v === 'object' ? (v as Obj) : {});
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
@@ -129,9 +142,9 @@ function anyString(v: unknown): string {
     case 'bytesValue':
       return value.bytesValue instanceof Uint8Array ? Buffer.from(value.bytesValue).toString('base64') : str(value.bytesValue);
     case 'arrayValue':
-      return JSON.stringify(list(obj(value.arrayValue).values).map(anyJson));
+      return JSON.stringify(list(obj(value.arrayValue).values, 'arrayValue.values').map(anyJson));
     case 'kvlistValue':
-      return JSON.stringify(Object.fromEntries(list(obj(value.kvlistValue).values).map((kv) => [str(kv.key), anyJson(kv.value)])));
+      return JSON.stringify(Object.fromEntries(list(obj(value.kvlistValue).values, 'kvlistValue.values').map((kv) => [str(kv.key), anyJson(kv.value)])));
     default:
       return '';
   }
@@ -140,8 +153,8 @@ function anyString(v: unknown): string {
 function anyJson(v: unknown): unknown {
   const value = obj(v);
   const kind = typeof value.value === 'string' ? value.value : Object.keys(value).find((k) => k.endsWith('Value'));
-  if (kind === 'arrayValue') return list(obj(value.arrayValue).values).map(anyJson);
-  if (kind === 'kvlistValue') return Object.fromEntries(list(obj(value.kvlistValue).values).map((kv) => [str(kv.key), anyJson(kv.value)]));
+  if (kind === 'arrayValue') return list(obj(value.arrayValue).values, 'arrayValue.values').map(anyJson);
+  if (kind === 'kvlistValue') return Object.fromEntries(list(obj(value.kvlistValue).values, 'kvlistValue.values').map((kv) => [str(kv.key), anyJson(kv.value)]));
   if (kind === 'intValue' || kind === 'doubleValue') return num(value[kind], kind);
   if (kind === 'boolValue') return value.boolValue === true;
   return anyString(value);
@@ -149,7 +162,7 @@ function anyJson(v: unknown): unknown {
 
 function attributes(v: unknown): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const kv of list(v)) out[str(kv.key)] = anyString(kv.value);
+  for (const kv of list(v, 'attributes')) out[str(kv.key)] = anyString(kv.value);
   return out;
 }
 
@@ -196,10 +209,10 @@ export function mapRequest(signal: Signal, request: Obj): Mapped {
   const push = (source: SourceName, row: Record<string, unknown>) => (rows[source] ??= []).push(row);
 
   if (signal === 'logs') {
-    for (const rl of list(request.resourceLogs)) {
-      for (const sl of list(rl.scopeLogs)) {
+    for (const rl of list(request.resourceLogs, 'resourceLogs')) {
+      for (const sl of list(rl.scopeLogs, 'scopeLogs')) {
         const ctx = context(obj(rl.resource), rl.schemaUrl, obj(sl.scope), sl.schemaUrl);
-        collect(list(sl.logRecords), (r) => {
+        collect(list(sl.logRecords, 'logRecords'), (r) => {
           let nanos = int64(r.timeUnixNano, 'timeUnixNano');
           if (nanos === 0n) nanos = int64(r.observedTimeUnixNano, 'observedTimeUnixNano');
           if (nanos === 0n) throw new RecordError('log record: timeUnixNano and observedTimeUnixNano are both 0');
@@ -225,17 +238,17 @@ export function mapRequest(signal: Signal, request: Obj): Mapped {
       }
     }
   } else if (signal === 'traces') {
-    for (const rs of list(request.resourceSpans)) {
-      for (const ss of list(rs.scopeSpans)) {
+    for (const rs of list(request.resourceSpans, 'resourceSpans')) {
+      for (const ss of list(rs.scopeSpans, 'scopeSpans')) {
         const ctx = context(obj(rs.resource), rs.schemaUrl, obj(ss.scope), ss.schemaUrl);
-        collect(list(ss.spans), (s) => {
+        collect(list(ss.spans, 'spans'), (s) => {
           const start = int64(s.startTimeUnixNano, 'startTimeUnixNano');
           const end = int64(s.endTimeUnixNano, 'endTimeUnixNano');
           if (start === 0n) throw new RecordError('span: startTimeUnixNano is 0');
           if (end < start) throw new RecordError('span: endTimeUnixNano is before startTimeUnixNano');
           const status = obj(s.status);
-          const events = list(s.events);
-          const links = list(s.links);
+          const events = list(s.events, 'events');
+          const links = list(s.links, 'links');
           push('otel_traces', {
             Timestamp: formatNanos(start),
             TraceId: hexId(s.traceId, 16, 'traceId'),
@@ -264,10 +277,10 @@ export function mapRequest(signal: Signal, request: Obj): Mapped {
       }
     }
   } else {
-    for (const rm of list(request.resourceMetrics)) {
-      for (const sm of list(rm.scopeMetrics)) {
+    for (const rm of list(request.resourceMetrics, 'resourceMetrics')) {
+      for (const sm of list(rm.scopeMetrics, 'scopeMetrics')) {
         const ctx = context(obj(rm.resource), rm.schemaUrl, obj(sm.scope), sm.schemaUrl);
-        for (const m of list(sm.metrics)) {
+        for (const m of list(sm.metrics, 'metrics')) {
           const kind = typeof m.data === 'string' ? m.data : ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'].find((k) => k in m);
           const data = obj(kind ? m[kind] : undefined);
           const base = (p: Obj) => {
@@ -288,7 +301,7 @@ export function mapRequest(signal: Signal, request: Obj): Mapped {
             const which = typeof p.value === 'string' ? p.value : 'asDouble' in p ? 'asDouble' : 'asInt' in p ? 'asInt' : undefined;
             return which === 'asInt' ? Number(int64(p.asInt, 'asInt')) : num(p.asDouble, 'asDouble');
           };
-          const points = list(data.dataPoints);
+          const points = list(data.dataPoints, 'dataPoints');
           if (kind === 'gauge') collect(points, (p) => push('otel_metrics_gauge', { ...base(p), Value: value(p) }), tally);
           else if (kind === 'sum') {
             const temporality = num(data.aggregationTemporality, 'aggregationTemporality');
@@ -301,8 +314,8 @@ export function mapRequest(signal: Signal, request: Obj): Mapped {
                 ...base(p),
                 Count: num(p.count, 'count'),
                 Sum: num(p.sum, 'sum'),
-                BucketCounts: list(p.bucketCounts).map((c) => num(c, 'bucketCounts')),
-                ExplicitBounds: list(p.explicitBounds).map((b) => num(b, 'explicitBounds')),
+                BucketCounts: scalars(p.bucketCounts, 'bucketCounts').map((c) => num(c, 'bucketCounts')),
+                ExplicitBounds: scalars(p.explicitBounds, 'explicitBounds').map((b) => num(b, 'explicitBounds')),
                 Min: num(p.min, 'min'),
                 Max: num(p.max, 'max'),
                 AggregationTemporality: temporality,
