@@ -82,7 +82,7 @@ describe('dashboard page', () => {
     expect(state.map((p) => p.name).sort()).toEqual([...queryNames].sort());
     expect(state.filter((p) => p.source !== 'clickhouse' || p.rows === 0), JSON.stringify(state)).toEqual([]);
     const badge = await page.textContent('[data-panel="top_pages"] .badge');
-    expect(badge).toMatch(/^MV · \d+\.\d ms · \d+ s stale$/);
+    expect(badge).toMatch(/^MV · \d+\.\d ms · \d+ s stale( · cached)?$/);
     expect(await page.$$('[data-panel="errors_per_hour"] svg polyline')).not.toHaveLength(0);
     expect(await page.$$('[data-panel="top_pages"] tbody tr')).not.toHaveLength(0);
     expect(errors).toEqual([]);

@@ -9,7 +9,7 @@ import { routerTable } from '../generated/router-table.ts';
 import { routerApp, type RouterApp, type RouterEntry, type RouterOptions } from '../runtime/router/app.ts';
 import { expectSameObjects } from './support/compare.ts';
 import { postJson } from './support/services.ts';
-import { day, Stack } from './support/stack.ts';
+import { day, hybOk, Stack } from './support/stack.ts';
 
 let stack: Stack;
 let userId: string;
@@ -113,7 +113,7 @@ describe('router decisions', () => {
   });
 
   it('answers from chDB when the MV query fails mid-request, and marks ClickHouse down at once', async () => {
-    const app = router();
+    const app = router({ mvCacheEntries: 0 }); // a cached answer would not need the store
     expect((await ask(app, { query: 'top_errors', timeRange: '7d' })).body.source).toBe('clickhouse');
     await stack.store.stop(); // health was checked a moment ago and is cached for 30 s
     try {
@@ -250,5 +250,34 @@ describe('router requests', () => {
       expect(answer.status, bad).toBeGreaterThanOrEqual(400);
       expect(answer.status, bad).toBeLessThan(500);
     }
+  });
+
+  // Last in the file: it adds data to the shared lake and store.
+  it('keeps MV answers until a sync lands: same range buckets and sync answer from the cache, a new sync answers anew', async () => {
+    const app = router();
+    const request = { query: 'top_pages', timeRange: '7d' };
+    const first = await ask(app, request);
+    const second = await ask(app, { ...request, params: {} });
+    expect(first.body.meta.cached).toBe(false);
+    expect(second.body.meta).toMatchObject({ cached: true, syncedUntil: first.body.meta.syncedUntil });
+    expect(second.body.rows).toEqual(first.body.rows);
+    // another range bucket is another answer
+    expect((await ask(app, { query: 'top_pages', timeRange: '6d' })).body.meta.cached).toBe(false);
+    // turned off: never cached
+    const uncached = router({ mvCacheEntries: 0 });
+    await ask(uncached, request);
+    expect((await ask(uncached, request)).body.meta.cached).toBe(false);
+
+    // more events in the lake, synced: the next health check sees the sync, and the answer is new
+    hybOk(['seed', '--via', 'direct', '--days', '1', '--events', '3000', '--seed', '7'], stack.project);
+    hybOk(['sync'], stack.project);
+    await app.endpoints[0]!.refresh();
+    const after = await ask(app, request);
+    expect(after.body.meta.cached).toBe(false);
+    expect(Date.parse(after.body.meta.syncedUntil)).toBeGreaterThan(Date.parse(first.body.meta.syncedUntil));
+    const views = (rows: { views: number }[]) => rows.reduce((sum, r) => sum + r.views, 0);
+    expect(views(after.body.rows)).toBeGreaterThan(views(first.body.rows));
+    const lake = await ask(router({ endpoints: [] }), request);
+    expectSameObjects(after.body.rows, lake.body.rows, new Set());
   });
 });

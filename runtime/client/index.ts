@@ -21,6 +21,8 @@ export interface QueryMeta {
   readonly reason: string | null;
   /** The ClickHouse endpoint that answered; null for chDB. */
   readonly endpoint: string | null;
+  /** True when the router answered from its cache of MV answers. */
+  readonly cached: boolean;
 }
 
 export interface QueryResult<Row> {

@@ -97,6 +97,7 @@ function Panel(props: { entry: CatalogEntry; hook: AnyHook; range: string }) {
           <span className={`badge ${answer.source}`} title={answer.meta.reason ?? `MV ${answer.meta.mvVersion} on ${answer.meta.endpoint}`}>
             {answer.source === 'clickhouse' ? 'MV' : 'chDB'} · {answer.meta.elapsedMs.toFixed(1)} ms
             {answer.meta.staleness !== null ? ` · ${answer.meta.staleness} s stale` : ''}
+            {answer.meta.cached ? ' · cached' : ''}
           </span>
         )}
       </header>

@@ -14,7 +14,8 @@ import { cors } from 'hono/cors';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
 import type { ErrorBody } from '../../schemas/query.ts';
-import { ChdbBackend, ChdbError, ClickHouseEndpoint, type CompactAnswer, type EndpointConfig } from './backends.ts';
+import { ChdbBackend, ChdbError, ClickHouseEndpoint, type EndpointConfig } from './backends.ts';
+import { AnswerCache, answerKey } from './cache.ts';
 import { normalizer, type Column, type Normalizer } from './normalize.ts';
 import { clickhouseTime, parseTimeRange, TimeRangeError, type TimeRange } from './range.ts';
 import { checkAdhocSql, SqlRefused } from './sql-check.ts';
@@ -25,6 +26,8 @@ export interface RouterEntry {
   readonly description: string;
   readonly source: string;
   readonly grain: string | null;
+  /** The rollup's bucket: the MV query floors `from` and `to` to it. */
+  readonly rollupGrain: string | null;
   readonly version: string;
   readonly target: string | null;
   readonly params: z.ZodType<Record<string, unknown>>;
@@ -50,6 +53,8 @@ export interface RouterOptions {
   readonly defaultRange?: string;
   readonly mvTimeoutMs?: number;
   readonly chdbTimeoutMs?: number;
+  /** MV answers kept (see cache.ts); 0 turns the cache off. Default 1000. */
+  readonly mvCacheEntries?: number;
   /** Tests move the clock; production uses Date.now. */
   readonly now?: () => number;
   readonly fetch?: typeof fetch;
@@ -62,6 +67,8 @@ export interface QueryMeta {
   readonly staleness: number | null;
   readonly reason: string | null;
   readonly endpoint: string | null;
+  /** True when the MV answer came from the router's cache (same range buckets, same sync). */
+  readonly cached: boolean;
 }
 
 const requestSchema = z
@@ -108,6 +115,7 @@ export function routerApp(options: RouterOptions) {
     (e) => new ClickHouseEndpoint(e, { healthMs: 2_000, queryMs: options.mvTimeoutMs ?? 10_000 }, options.fetch),
   );
   const chdb = new ChdbBackend(options.chdb.url, options.chdb.token, options.chdbTimeoutMs ?? 60_000, options.fetch);
+  const cache = new AnswerCache(options.mvCacheEntries ?? 1_000);
   const normalizers = new Map<string, Normalizer>(Object.values(options.table).map((e) => [e.name, normalizer(e.columns)]));
   const dashboardTokens = options.tokens?.dashboard ?? [];
   const adminTokens = options.tokens?.admin ?? [];
@@ -210,28 +218,34 @@ export function routerApp(options: RouterOptions) {
     const { via } = request.data;
     const decision: Route = via === 'chdb' ? { endpoint: null, reason: 'requested via chdb', syncedAt: null } : await route(entry, range);
     if (via === 'mv' && !decision.endpoint) return fail(c, 409, 'MV_UNAVAILABLE', `via: the MV cannot answer: ${decision.reason}`, 'via');
-    let answer: CompactAnswer | null = null;
+    const normalize = normalizers.get(entry.name)!;
+    let rows: string | null = null; // the rows as JSON text, as cached
+    let cached = false;
     let reason = decision.reason;
     if (decision.endpoint) {
+      const endpoint = decision.endpoint;
+      const { from: _from, to: _to, ...rest } = bound;
+      const key = answerKey({ version: entry.version, endpoint: endpoint.name, rollupGrain: entry.rollupGrain ?? '', from: range.from, to: range.to, params: rest, syncedAt: decision.syncedAt! });
       try {
-        answer = await decision.endpoint.query(entry.mvQuery!, bound);
+        const answer = cache.get(key, async () => JSON.stringify(normalize((await endpoint.query(entry.mvQuery!, bound)).data)));
+        rows = await answer.value;
+        cached = answer.hit;
       } catch (error) {
-        decision.endpoint.markDown(error);
-        reason = `MV query failed on ${decision.endpoint.name}: ${(error as Error).message}`;
+        endpoint.markDown(error);
+        reason = `MV query failed on ${endpoint.name}: ${(error as Error).message}`;
         if (via === 'mv') return fail(c, 502, 'MV_FAILED', `via: ${reason}`, 'via');
       }
     }
-    const source = answer ? 'clickhouse' : 'chdb';
-    if (!answer) {
+    const source = rows !== null ? 'clickhouse' : 'chdb';
+    if (rows === null) {
       try {
-        answer = await chdb.query(entry.fallbackQuery, bound);
+        rows = JSON.stringify(normalize((await chdb.query(entry.fallbackQuery, bound)).data));
       } catch (error) {
         if (!(error instanceof ChdbError)) throw error;
         const status = (error.status >= 500 ? 502 : error.status) as ContentfulStatusCode;
         return fail(c, status, error.body.error.code, `chDB fallback failed (${reason}): ${error.message}`, error.body.error.field);
       }
     }
-    const rows = normalizers.get(entry.name)!(answer.data);
     const syncedAt = source === 'clickhouse' ? decision.syncedAt : null;
     const meta: QueryMeta = {
       elapsedMs: Math.round((performance.now() - started) * 100) / 100,
@@ -240,8 +254,10 @@ export function routerApp(options: RouterOptions) {
       staleness: syncedAt === null ? null : Math.max(0, Math.round((now() - syncedAt) / 1000)),
       reason,
       endpoint: source === 'clickhouse' ? decision.endpoint!.name : null,
+      cached,
     };
-    return c.json({ query: entry.name, source, rows, meta });
+    // The rows are JSON already (cached as text): spliced into the answer, not parsed again.
+    return c.body(`{"query":${JSON.stringify(entry.name)},"source":"${source}","rows":${rows},"meta":${JSON.stringify(meta)}}`, 200, { 'content-type': 'application/json' });
   });
 
   app.get('/queries', needs('dashboard'), async (c) => {

@@ -16,6 +16,7 @@ export interface RouterSettings {
   readonly maxStalenessSeconds: number;
   readonly corsOrigins: readonly string[];
   readonly mvTimeoutMs: number;
+  readonly mvCacheEntries: number;
   readonly defaultRange: string;
 }
 
@@ -34,6 +35,7 @@ export function routerSettings(config: HybConfig): RouterSettings {
     maxStalenessSeconds: router.maxStalenessSeconds,
     corsOrigins: router.corsOrigins,
     mvTimeoutMs: router.mvTimeoutMs,
+    mvCacheEntries: router.mvCacheEntries,
     defaultRange: router.defaultRange,
   };
 }
@@ -54,6 +56,7 @@ export function routerOptions(settings: RouterSettings, table: Readonly<Record<s
     tokens: { dashboard: list(secrets.HYB_DASHBOARD_TOKENS), admin: list(secrets.HYB_ADMIN_TOKENS) },
     corsOrigins: settings.corsOrigins,
     mvTimeoutMs: settings.mvTimeoutMs,
+    mvCacheEntries: settings.mvCacheEntries,
     defaultRange: settings.defaultRange,
   };
 }

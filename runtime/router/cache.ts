@@ -1,0 +1,47 @@
+/**
+ * MV answers, kept until the tier changes under them. A rollup's rows for a
+ * range change only when a sync lands, so an answer is keyed by the query's
+ * version, the endpoint, the range floored to the rollup grain (the MV query
+ * floors it the same way), the parameters, and the sync time the last health
+ * check saw. A newer sync is a new key. Concurrent misses of one key share
+ * one query; a failed query is not kept.
+ */
+const GRAIN_MS: Readonly<Record<string, number>> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+
+export function answerKey(parts: {
+  readonly version: string;
+  readonly endpoint: string;
+  readonly rollupGrain: string;
+  readonly from: number;
+  readonly to: number;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly syncedAt: number;
+}): string {
+  const grain = GRAIN_MS[parts.rollupGrain] ?? 1;
+  const floor = (t: number) => Math.floor(t / grain) * grain;
+  const params = Object.entries(parts.params).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify([parts.version, parts.endpoint, floor(parts.from), floor(parts.to), params, parts.syncedAt]);
+}
+
+export class AnswerCache {
+  readonly #entries = new Map<string, Promise<string>>();
+
+  constructor(private readonly maxEntries: number) {}
+
+  /** The answer under `key`, loading it once on a miss. `hit` says whether it was already there. */
+  get(key: string, load: () => Promise<string>): { readonly value: Promise<string>; readonly hit: boolean } {
+    const kept = this.#entries.get(key);
+    if (kept) {
+      // least recently used goes first: move to the end
+      this.#entries.delete(key);
+      this.#entries.set(key, kept);
+      return { value: kept, hit: true };
+    }
+    const value = load();
+    if (this.maxEntries === 0) return { value, hit: false };
+    this.#entries.set(key, value);
+    value.catch(() => this.#entries.get(key) === value && this.#entries.delete(key));
+    while (this.#entries.size > this.maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
+    return { value, hit: false };
+  }
+}
