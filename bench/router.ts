@@ -4,10 +4,12 @@
  * runs), the chDB service, and `hyb serve router` — each its own process.
  *
  * Per seed dashboard query, side by side in one run: router → MV p50/p99
- * (goal ≤ 5 ms / ≤ 20 ms), the same MV query sent straight to the store with
- * the same client the router uses (the router's overhead is the difference,
- * goal ≤ 1 ms), and router → chDB p50. Then throughput on the MV path with a
- * loopback load generator (goal ≥ 3,000 req/s).
+ * (goal ≤ 5 ms / ≤ 20 ms) through a router without its answer cache and
+ * through the default one (answered from its cache), the same MV query sent
+ * straight to the store with the client the router uses (the uncached
+ * router's overhead is the difference, goal ≤ 1 ms), and router → chDB p50.
+ * Then throughput on the MV path, cached and not, with a loopback load
+ * generator (goal ≥ 3,000 req/s).
  *
  *   npm run bench:router      (seeds and syncs on first use, several minutes)
  */
@@ -47,22 +49,23 @@ const run = (args: string[]) => {
 };
 
 /** A horizontal bar chart, log scale: MV and chDB p50 per query. */
-function latencyChart(bars: readonly { name: string; mv: number; chdb: number }[]): string {
-  const [left, width, rowH] = [190, 420, 28];
+function latencyChart(bars: readonly { name: string; mv: number; cached: number; chdb: number }[]): string {
+  const [left, width, rowH] = [190, 420, 40];
   const max = Math.max(...bars.map((b) => b.chdb), 1);
-  const x = (v: number) => (Math.log10(Math.max(v, 1)) / Math.log10(max)) * width;
+  const x = (v: number) => ((Math.log10(Math.max(v, 0.1)) + 1) / (Math.log10(max) + 1)) * width; // from 0.1 ms
   const height = bars.length * rowH + 50;
-  const ticks = [1, 10, 100, 1000, 10000].filter((t) => t <= max);
+  const ticks = [0.1, 1, 10, 100, 1000, 10000].filter((t) => t <= max);
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${left + width + 80}" height="${height}" font-family="sans-serif" font-size="11">`,
-    `<text x="${left}" y="14" font-weight="bold">router p50 per query, ms (log scale): MV (green) vs chDB over the lake (orange)</text>`,
+    `<text x="${left}" y="14" font-weight="bold">router p50 per query, ms (log scale): MV cached (blue), MV (green), chDB over the lake (orange)</text>`,
     ...ticks.map((t) => `<line x1="${left + x(t)}" y1="22" x2="${left + x(t)}" y2="${height - 16}" stroke="#ddd"/><text x="${left + x(t)}" y="${height - 4}" text-anchor="middle">${t}</text>`),
   ];
   bars.forEach((b, i) => {
     const y = 26 + i * rowH;
     out.push(`<text x="${left - 6}" y="${y + 15}" text-anchor="end">${b.name}</text>`);
-    out.push(`<rect x="${left}" y="${y}" width="${x(b.mv).toFixed(1)}" height="10" fill="#16a34a"/><text x="${left + x(b.mv) + 4}" y="${y + 9}">${b.mv.toFixed(1)}</text>`);
-    out.push(`<rect x="${left}" y="${y + 12}" width="${x(b.chdb).toFixed(1)}" height="10" fill="#ea580c"/><text x="${left + x(b.chdb) + 4}" y="${y + 21}">${b.chdb.toFixed(0)}</text>`);
+    const bar = (dy: number, v: number, fill: string) =>
+      `<rect x="${left}" y="${y + dy}" width="${Math.max(1, x(v)).toFixed(1)}" height="10" fill="${fill}"/><text x="${left + Math.max(1, x(v)) + 4}" y="${y + dy + 9}">${v < 10 ? v.toFixed(1) : v.toFixed(0)}</text>`;
+    out.push(bar(0, b.cached, '#2563eb'), bar(12, b.mv, '#16a34a'), bar(24, b.chdb, '#ea580c'));
   });
   out.push('</svg>');
   return `${out.join('\n')}\n`;
@@ -77,12 +80,16 @@ configure({ clickhouse: { url: store.url }, router: { chdbUrl: chdb.url } });
 try {
   run(['migrate']);
   run(['sync']); // incremental after the first run
-  const router = await startHyb(['router'], dir);
+  // Two routers side by side: the default (MV answers cached until the next sync) and one without the cache.
+  const [router, uncachedRouter] = await Promise.all([
+    startHyb(['router'], dir),
+    startHyb(['router'], dir, { HYB_CONFIG_OVERRIDES: JSON.stringify({ router: { mvCacheEntries: 0 } }) }),
+  ]);
   try {
     const direct = createClient({ url: store.url });
-    const post = async (body: object) => {
-      const response = await fetch(`${router.url}/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      const answer = (await response.json()) as { source: string; rows: unknown[]; meta: { reason: string | null } };
+    const post = async (url: string, body: object) => {
+      const response = await fetch(`${url}/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const answer = (await response.json()) as { source: string; rows: unknown[]; meta: { reason: string | null; cached: boolean } };
       if (response.status !== 200) throw new Error(JSON.stringify(answer));
       return answer;
     };
@@ -91,83 +98,93 @@ try {
     const bound = { from: '2026-10-20 00:00:00.000', to: '2026-11-19 00:00:00.000' };
 
     const rows: string[] = [];
-    const chart: { name: string; mv: number; chdb: number }[] = [];
-    const all = { mv: [] as number[], direct: [] as number[], overhead: [] as number[] };
+    const chart: { name: string; mv: number; cached: number; chdb: number }[] = [];
+    const all = { mv: [] as number[], cached: [] as number[], direct: [] as number[], overhead: [] as number[] };
     const entries = Object.values(routerTable).filter((e) => e.mvQuery);
     const progress = new Progress('router bench', entries.length);
     for (const entry of entries) {
       const params = 'userId' in entry.paramTypes ? { userId } : {};
-      const body = { query: entry.name, timeRange, params };
+      const body = { query: entry.name, timeRange, params, via: 'mv' };
       const sqlParams: Record<string, unknown> = { ...bound };
       for (const p of Object.keys(entry.paramTypes)) if (!(p in sqlParams)) sqlParams[p] = (params as Record<string, unknown>)[p] ?? null;
-      const check = await post({ ...body, via: 'mv' });
+      const check = await post(router.url, body);
       if (check.source !== 'clickhouse') throw new Error(`${entry.name}: ${check.meta.reason}`);
       const mv: number[] = [];
+      const cached: number[] = [];
       const straight: number[] = [];
       for (let i = 0; i < MV_RUNS + 5; i++) {
-        // alternate so drift hits both alike; the first five warm up
+        // alternate so drift hits all three alike; the first five warm up
         let t = performance.now();
-        await post({ ...body, via: 'mv' });
+        await post(uncachedRouter.url, body);
         const a = performance.now() - t;
         t = performance.now();
-        await (await direct.query({ query: entry.mvQuery!, query_params: sqlParams, format: 'JSONCompact' })).json();
+        const hit = await post(router.url, body);
         const b = performance.now() - t;
-        if (i >= 5) (mv.push(a), straight.push(b));
+        if (!hit.meta.cached) throw new Error(`${entry.name}: expected a cached answer`);
+        t = performance.now();
+        await (await direct.query({ query: entry.mvQuery!, query_params: sqlParams, format: 'JSONCompact' })).json();
+        const c = performance.now() - t;
+        if (i >= 5) (mv.push(a), cached.push(b), straight.push(c));
       }
       const lake: number[] = [];
       for (let i = 0; i < CHDB_RUNS + 1; i++) {
         const t = performance.now();
-        const answer = await post({ ...body, via: 'chdb' });
+        const answer = await post(router.url, { ...body, via: 'chdb' });
         if (i > 0) lake.push(performance.now() - t);
         if (answer.source !== 'chdb') throw new Error('expected chdb');
       }
       const overhead = median(mv) - median(straight);
-      chart.push({ name: entry.name, mv: median(mv), chdb: median(lake) });
+      chart.push({ name: entry.name, mv: median(mv), cached: median(cached), chdb: median(lake) });
       all.mv.push(...mv);
+      all.cached.push(...cached);
       all.direct.push(...straight);
       all.overhead.push(overhead);
       rows.push(
-        `| ${entry.name} | **${ms(median(mv))}** | ${ms(percentile(mv, 0.99))} | ${ms(median(straight))} | ${ms(overhead)} | ${ms(median(lake))} | ${Math.round(median(lake) / median(mv))}× |`,
+        `| ${entry.name} | **${ms(median(mv))}** | ${ms(percentile(mv, 0.99))} | ${ms(median(straight))} | ${ms(overhead)} | **${ms(median(cached))}** | ${ms(percentile(cached, 0.99))} | ${ms(median(lake))} | ${Math.round(median(lake) / median(mv))}× |`,
       );
       progress.update(rows.length);
     }
     progress.finish(rows.length);
 
     // Throughput: LOAD_CONCURRENCY loops on loopback, each one request after another.
-    const loadBody = JSON.stringify({ query: 'top_pages', timeRange, params: {}, via: 'mv' });
-    let ok = 0;
-    let failed = 0;
-    const latencies: number[] = [];
-    const until = performance.now() + LOAD_SECONDS * 1000;
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: LOAD_CONCURRENCY }, async () => {
-        while (performance.now() < until) {
-          const t = performance.now();
-          const response = await fetch(`${router.url}/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: loadBody });
-          await response.arrayBuffer();
-          latencies.push(performance.now() - t);
-          if (response.status === 200) ok++;
-          else failed++;
-        }
-      }),
-    );
-    const seconds = (performance.now() - started) / 1000;
+    const load = async (url: string) => {
+      const loadBody = JSON.stringify({ query: 'top_pages', timeRange, params: {}, via: 'mv' });
+      let ok = 0;
+      let failed = 0;
+      const latencies: number[] = [];
+      const until = performance.now() + LOAD_SECONDS * 1000;
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: LOAD_CONCURRENCY }, async () => {
+          while (performance.now() < until) {
+            const t = performance.now();
+            const response = await fetch(`${url}/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: loadBody });
+            await response.arrayBuffer();
+            latencies.push(performance.now() - t);
+            if (response.status === 200) ok++;
+            else failed++;
+          }
+        }),
+      );
+      const seconds = (performance.now() - started) / 1000;
+      return `**${Math.round(ok / seconds)} req/s**, ${failed} failed, latency p50 ${ms(median(latencies))} ms, p99 ${ms(percentile(latencies, 0.99))} ms`;
+    };
+    const throughputCached = await load(router.url);
+    const throughputUncached = await load(uncachedRouter.url);
     await direct.close();
 
     writeFileSync(join(projectRoot, 'bench/router-latency.svg'), latencyChart(chart));
     console.log('chart: bench/router-latency.svg');
-    console.log(`\n| query | router → MV p50 (ms) | p99 | store direct p50 | router overhead | router → chDB p50 | chDB / MV |`);
-    console.log('| --- | --- | --- | --- | --- | --- | --- |');
+    console.log(`\n| query | router → MV p50 (ms) | p99 | store direct p50 | router overhead | cached MV p50 | cached p99 | router → chDB p50 | chDB / MV |`);
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const row of rows) console.log(row);
-    console.log(`| **all queries** | **${ms(median(all.mv))}** | **${ms(percentile(all.mv, 0.99))}** | ${ms(median(all.direct))} | **${ms(median(all.overhead))}** (median of per-query) | | |`);
-    console.log(`\ngoals: MV p50 ≤ 5 ms, p99 ≤ 20 ms, overhead ≤ 1 ms`);
     console.log(
-      `throughput (top_pages via MV, ${LOAD_CONCURRENCY} in flight, ${LOAD_SECONDS} s): **${Math.round(ok / seconds)} req/s**, ${failed} failed, ` +
-        `latency p50 ${ms(median(latencies))} ms, p99 ${ms(percentile(latencies, 0.99))} ms (goal ≥ 3,000 req/s)`,
+      `| **all queries** | **${ms(median(all.mv))}** | **${ms(percentile(all.mv, 0.99))}** | ${ms(median(all.direct))} | **${ms(median(all.overhead))}** (median of per-query) | **${ms(median(all.cached))}** | **${ms(percentile(all.cached, 0.99))}** | | |`,
     );
+    console.log(`\ngoals: MV p50 ≤ 5 ms, p99 ≤ 20 ms, overhead ≤ 1 ms, throughput ≥ 3,000 req/s`);
+    console.log(`throughput, top_pages via MV, ${LOAD_CONCURRENCY} in flight, ${LOAD_SECONDS} s each: cached ${throughputCached}; uncached ${throughputUncached}`);
   } finally {
-    await router.stop();
+    await Promise.all([router.stop(), uncachedRouter.stop()]);
   }
 } finally {
   await Promise.all([store.stop(), chdb.stop()]);

@@ -27,8 +27,8 @@ export function progress(label: string, done: number, total: number): void {
 }
 
 /** Starts `hyb serve …` on a free port; resolves once it says where it listens. `stop()` waits for its exit (after its final flush). */
-export async function startHyb(args: readonly string[], cwd: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [join(projectRoot, 'bin/hyb.mjs'), 'serve', ...args, '--port', '0'], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+export async function startHyb(args: readonly string[], cwd: string, env: Record<string, string> = {}): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [join(projectRoot, 'bin/hyb.mjs'), 'serve', ...args, '--port', '0'], { cwd, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let stderr = '';
   const url = await new Promise<string>((resolve, reject) => {
     child.stderr.on('data', (chunk: Buffer) => {

@@ -57,5 +57,3 @@ export async function wranglerDev(dir: string, configs: readonly string[], optio
       }),
   };
 }
-
-export const wranglerConfig = (root: string) => join(root, 'generated/router/wrangler.jsonc');
