@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     include: ['tests/**/*.test.ts', 'compiler/**/*.test.ts', 'runtime/**/*.test.ts'],
+    // the long runs have their own config (vitest.reliability.config.ts)
+    exclude: ['tests/reliability/**', '**/node_modules/**'],
   },
 });

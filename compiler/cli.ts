@@ -37,6 +37,7 @@ Commands:
     --port N        default: ports.ingest (4318) / chdb (8124) / store (8123) / router (8787) of hyb.config.ts; 0 picks a free one
     --host H        default: 127.0.0.1
                     HYB_CHDB_TOKEN: the chDB service's bearer token (it needs it; the router sends it)
+                    HYB_INGEST_TOKEN: ingest's bearer token (hyb seed sends it)
                     HYB_DASHBOARD_TOKENS, HYB_ADMIN_TOKENS: the router's bearer tokens, comma-separated
   seed              synthetic web-app telemetry into the lake
     --days N        default 7, ending today

@@ -252,6 +252,23 @@ describe('router requests', () => {
     }
   });
 
+  it('shares one chDB query among identical requests in flight, so an outage costs one query per question', async () => {
+    let lakeCalls = 0;
+    const counting: typeof fetch = (input, init) => {
+      if (String(input).startsWith(stack.chdb.url) && String(input).endsWith('/query')) lakeCalls += 1;
+      return fetch(input, init);
+    };
+    const app = router({ endpoints: [], fetch: counting });
+    const answers = await Promise.all(Array.from({ length: 20 }, () => ask(app, { query: 'errors_per_hour', timeRange: '7d' })));
+    expect(answers.every((a) => a.status === 200 && a.body.source === 'chdb')).toBe(true);
+    expect(new Set(answers.map((a) => JSON.stringify(a.body.rows))).size).toBe(1);
+    expect(lakeCalls).toBe(1);
+    // other questions are other queries; after it settles, nothing is kept
+    await Promise.all([ask(app, { query: 'errors_per_hour', timeRange: '3d' }), ask(app, { query: 'top_pages', timeRange: '7d' })]);
+    await ask(app, { query: 'errors_per_hour', timeRange: '7d' });
+    expect(lakeCalls).toBe(4);
+  });
+
   // Last in the file: it adds data to the shared lake and store.
   it('keeps MV answers until a sync lands: same range buckets and sync answer from the cache, a new sync answers anew', async () => {
     const app = router();

@@ -72,7 +72,7 @@ export async function serveIngest(options: ServeIngestOptions): Promise<string> 
       },
       overloaded: () => writer.bufferedBytes >= settings.maxBufferBytes,
     },
-    { maxBodyBytes: settings.maxBodyBytes, maxConcurrentRequests: settings.maxConcurrentRequests },
+    { maxBodyBytes: settings.maxBodyBytes, maxConcurrentRequests: settings.maxConcurrentRequests, token: process.env.HYB_INGEST_TOKEN || undefined },
   );
 
   return listen(app, {

@@ -24,6 +24,8 @@ export interface IngestCore {
 export interface IngestOptions {
   readonly maxBodyBytes: number;
   readonly maxConcurrentRequests: number;
+  /** When set, every /v1/* request needs `Authorization: Bearer <token>` (OTel exporters: `headers`). */
+  readonly token?: string;
 }
 
 const PROTOBUF = 'application/x-protobuf';
@@ -31,6 +33,7 @@ const JSON_TYPE = 'application/json';
 const GRPC_INVALID_ARGUMENT = 3;
 const GRPC_RESOURCE_EXHAUSTED = 8;
 const GRPC_UNAVAILABLE = 14;
+const GRPC_UNAUTHENTICATED = 16;
 
 /** An error answer: google.rpc.Status, in the request's encoding. */
 function status(c: Context, http: ContentfulStatusCode, grpcCode: number, message: string, json: boolean, retryAfter?: number) {
@@ -71,6 +74,9 @@ export function ingestService(core: IngestCore, options: IngestOptions): Hono {
         const json = mediaType === JSON_TYPE;
         if (!json && mediaType !== PROTOBUF) {
           return c.json({ code: GRPC_INVALID_ARGUMENT, message: `Content-Type: '${mediaType}' is not ${PROTOBUF} or ${JSON_TYPE}` }, 415);
+        }
+        if (options.token && c.req.header('authorization') !== `Bearer ${options.token}`) {
+          return status(c, 401, GRPC_UNAUTHENTICATED, 'missing or wrong bearer token', json);
         }
         if (inFlight >= options.maxConcurrentRequests) return status(c, 429, GRPC_RESOURCE_EXHAUSTED, 'too many requests in progress', json, 1);
         if (core.overloaded()) return status(c, 503, GRPC_UNAVAILABLE, 'the lake writer is behind; retry later', json, 2);

@@ -15,7 +15,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
 import type { ErrorBody } from '../../schemas/query.ts';
 import { ChdbBackend, ChdbError, ClickHouseEndpoint, type EndpointConfig } from './backends.ts';
-import { AnswerCache, answerKey } from './cache.ts';
+import { AnswerCache, answerKey, InFlight } from './cache.ts';
 import { normalizer, type Column, type Normalizer } from './normalize.ts';
 import { clickhouseTime, parseTimeRange, TimeRangeError, type TimeRange } from './range.ts';
 import { checkAdhocSql, SqlRefused } from './sql-check.ts';
@@ -116,6 +116,7 @@ export function routerApp(options: RouterOptions) {
   );
   const chdb = new ChdbBackend(options.chdb.url, options.chdb.token, options.chdbTimeoutMs ?? 60_000, options.fetch);
   const cache = new AnswerCache(options.mvCacheEntries ?? 1_000);
+  const lakeInFlight = new InFlight();
   const normalizers = new Map<string, Normalizer>(Object.values(options.table).map((e) => [e.name, normalizer(e.columns)]));
   const dashboardTokens = options.tokens?.dashboard ?? [];
   const adminTokens = options.tokens?.admin ?? [];
@@ -222,12 +223,13 @@ export function routerApp(options: RouterOptions) {
     let rows: string | null = null; // the rows as JSON text, as cached
     let cached = false;
     let reason = decision.reason;
+    const { from: _from, to: _to, ...rest } = bound;
+    const key = (endpoint: string, syncedAt: number | null) =>
+      answerKey({ version: entry.version, endpoint, rollupGrain: entry.rollupGrain ?? '', from: range.from, to: range.to, params: rest, syncedAt });
     if (decision.endpoint) {
       const endpoint = decision.endpoint;
-      const { from: _from, to: _to, ...rest } = bound;
-      const key = answerKey({ version: entry.version, endpoint: endpoint.name, rollupGrain: entry.rollupGrain ?? '', from: range.from, to: range.to, params: rest, syncedAt: decision.syncedAt! });
       try {
-        const answer = cache.get(key, async () => JSON.stringify(normalize((await endpoint.query(entry.mvQuery!, bound)).data)));
+        const answer = cache.get(key(endpoint.name, decision.syncedAt), async () => JSON.stringify(normalize((await endpoint.query(entry.mvQuery!, bound)).data)));
         rows = await answer.value;
         cached = answer.hit;
       } catch (error) {
@@ -239,7 +241,7 @@ export function routerApp(options: RouterOptions) {
     const source = rows !== null ? 'clickhouse' : 'chdb';
     if (rows === null) {
       try {
-        rows = JSON.stringify(normalize((await chdb.query(entry.fallbackQuery, bound)).data));
+        rows = await lakeInFlight.share(key('chdb', null), async () => JSON.stringify(normalize((await chdb.query(entry.fallbackQuery, bound)).data)));
       } catch (error) {
         if (!(error instanceof ChdbError)) throw error;
         const status = (error.status >= 500 ? 502 : error.status) as ContentfulStatusCode;

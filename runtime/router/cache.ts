@@ -5,6 +5,11 @@
  * floors it the same way), the parameters, and the sync time the last health
  * check saw. A newer sync is a new key. Concurrent misses of one key share
  * one query; a failed query is not kept.
+ *
+ * Lake answers are not kept (ingest changes the lake without a version the
+ * router sees), but identical requests in flight share one chDB query: when
+ * ClickHouse is down, the fallback load is the number of distinct questions,
+ * not the number of viewers.
  */
 const GRAIN_MS: Readonly<Record<string, number>> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 
@@ -15,7 +20,8 @@ export function answerKey(parts: {
   readonly from: number;
   readonly to: number;
   readonly params: Readonly<Record<string, unknown>>;
-  readonly syncedAt: number;
+  /** The sync the answer reflects; null for the lake. */
+  readonly syncedAt: number | null;
 }): string {
   const grain = GRAIN_MS[parts.rollupGrain] ?? 1;
   const floor = (t: number) => Math.floor(t / grain) * grain;
@@ -43,5 +49,18 @@ export class AnswerCache {
     value.catch(() => this.#entries.get(key) === value && this.#entries.delete(key));
     while (this.#entries.size > this.maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
     return { value, hit: false };
+  }
+}
+
+/** Identical requests in flight share one load; nothing is kept after it settles. */
+export class InFlight {
+  readonly #loads = new Map<string, Promise<string>>();
+
+  share(key: string, load: () => Promise<string>): Promise<string> {
+    const running = this.#loads.get(key);
+    if (running) return running;
+    const value = load().finally(() => this.#loads.delete(key));
+    this.#loads.set(key, value);
+    return value;
   }
 }

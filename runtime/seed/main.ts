@@ -82,7 +82,7 @@ function otlpSink(options: SeedOptions): Sink {
     for (let attempt = 0; ; attempt++) {
       let response: Response;
       try {
-        response = await fetch(`${url}${path}`, { method: 'POST', body: Buffer.from(body), headers: { 'content-type': 'application/x-protobuf' } });
+        response = await fetch(`${url}${path}`, { method: 'POST', body: Buffer.from(body), headers: { 'content-type': 'application/x-protobuf', ...(process.env.HYB_INGEST_TOKEN ? { authorization: `Bearer ${process.env.HYB_INGEST_TOKEN}` } : {}) } });
       } catch (error) {
         throw new SeedError(`cannot reach ${url}${path} (is hyb serve ingest running?): ${(error as Error).message}`);
       }
