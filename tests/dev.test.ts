@@ -6,7 +6,7 @@
  * with --worker: the router under wrangler dev, the page as static assets.
  */
 import type { ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../runtime/dev/wrangler.ts';
@@ -23,10 +23,15 @@ interface Dev {
   waitFor(pattern: RegExp, timeoutMs?: number, from?: number): Promise<void>;
 }
 
-async function startDev(flags: readonly string[] = []): Promise<Dev> {
+/** `hyb dev` on free ports: given in hyb.config.ts, or with `viaFlags` as --port-* and --lake flags over a config without them. */
+async function startDev(flags: readonly string[] = [], viaFlags = false): Promise<Dev & { lake: string }> {
   const ports = { router: await freePort(), ingest: await freePort(), chdb: await freePort(), store: await freePort() };
-  const project = projectWithConfig({ lake: { kind: 'local', path: tempDir('lake') }, store: { path: tempDir('store') }, ports });
-  const child = hybBackground(['dev', '--days', '3', '--events', '20000', '--sync-every', '2', ...flags], project);
+  const lake = tempDir('lake');
+  const project = viaFlags
+    ? projectWithConfig({ store: { path: tempDir('store') } })
+    : projectWithConfig({ lake: { kind: 'local', path: lake }, store: { path: tempDir('store') }, ports });
+  const portFlags = viaFlags ? [...Object.entries(ports).flatMap(([part, port]) => [`--port-${part}`, String(port)]), '--lake', lake] : [];
+  const child = hybBackground(['dev', '--days', '3', '--events', '20000', '--sync-every', '2', ...portFlags, ...flags], project);
   let log = '';
   child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
   child.stdout!.on('data', (chunk: Buffer) => (log += chunk.toString()));
@@ -39,7 +44,7 @@ async function startDev(flags: readonly string[] = []): Promise<Dev> {
       child.stderr!.on('data', onData);
       child.once('exit', (code) => reject(new Error(`hyb dev exited with ${code}:\n${log}`)));
     });
-  const dev = { project, child, ports, log: () => log, waitFor };
+  const dev = { project, child, ports, lake, log: () => log, waitFor };
   await waitFor(/hyb dev: ready/);
   return dev;
 }
@@ -136,10 +141,12 @@ describe('hyb dev', () => {
 });
 
 describe('hyb dev --worker', () => {
-  it('runs the router under wrangler dev with the dashboard as static assets', async () => {
-    const dev = await startDev(['--worker']);
+  it('runs the router under wrangler dev with the dashboard as static assets; ports and lake from flags', async () => {
+    const dev = await startDev(['--worker'], true);
     try {
       expect(dev.log()).toContain('the Worker under wrangler dev');
+      expect(existsSync(join(dev.lake, 'otel_logs/metadata')), 'seeded into the --lake folder').toBe(true);
+      for (const port of Object.values(dev.ports)) expect(dev.log()).toContain(`http://127.0.0.1:${port}`);
       const url = `http://127.0.0.1:${dev.ports.router}`;
       const answer = await postJson(`${url}/query`, { query: 'top_pages', timeRange: '7d' });
       expect(answer.status, JSON.stringify(answer.body)).toBe(200);
