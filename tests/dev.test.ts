@@ -6,7 +6,7 @@
  * with --worker: the router under wrangler dev, the page as static assets.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../runtime/dev/wrangler.ts';
@@ -109,6 +109,17 @@ describe('hyb dev', () => {
     const answer = await postJson(`http://127.0.0.1:${dev.ports.ingest}/v1/logs`, body);
     expect(answer.status).toBe(200);
   });
+
+  it('a broken metric file gets a diagnostic with its path and line, and the stack keeps serving', async () => {
+    const from = dev.log().length;
+    writeFileSync(join(dev.project, 'metrics/broken.ts'), "import { count, defineMetric, logs } from '../compiler/dsl/index.ts';\n\nexport const broken = defineMetric({\n  source: logs,\n  grain: 'fortnight',\n  measures: { n: count() },\n});\n");
+    await dev.waitFor(/hyb dev: fix the errors above; the running stack is unchanged/, 60_000, from);
+    expect(dev.log().slice(from)).toMatch(/metrics\/broken\.ts:\d+:\d+/);
+    expect((await postJson(`${router()}/query`, { query: 'top_pages', timeRange: '7d' })).status).toBe(200);
+    const removed = dev.log().length;
+    rmSync(join(dev.project, 'metrics/broken.ts'));
+    await dev.waitFor(/hyb dev: up to date/, 60_000, removed); // the fixed state compiles again
+  }, 120_000);
 
   it('a new metric file compiles, migrates and is served without a restart', async () => {
     const from = dev.log().length;
