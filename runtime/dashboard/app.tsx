@@ -5,7 +5,7 @@
  * answered (MV or chDB), how fast, and how stale.
  */
 import { QueryClient, QueryClientProvider, useQuery, type UseQueryResult } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createClient, type QueryResult } from '../client/index.ts';
 import { HybProvider, type HookOptions } from '../client/react.ts';
@@ -135,7 +135,10 @@ function Dashboard(props: { hooks: Readonly<Record<string, AnyHook>>; token: str
     refetchInterval: 5_000,
   });
   // A query this page was built without: the router has a newer bundle.
-  if (catalog.data?.some((q) => !props.hooks[q.name])) location.reload();
+  const outdated = catalog.data?.some((q) => !props.hooks[q.name]) ?? false;
+  useEffect(() => {
+    if (outdated) location.reload();
+  }, [outdated]);
   return (
     <main>
       <header className="top">

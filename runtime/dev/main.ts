@@ -14,6 +14,7 @@ import { sourceNames } from '../../schemas/sources.ts';
 import { writeDashboard } from '../dashboard/bundle.ts';
 import { localLakePath, localTableExists } from '../lake/location.ts';
 import { routerSettings } from '../router/settings.ts';
+import { stopChild } from './child.ts';
 import { wranglerDev, type WranglerDev } from './wrangler.ts';
 
 export interface DevOptions {
@@ -84,13 +85,7 @@ class Part {
   /** SIGTERM, and SIGKILL after `graceMs`; resolves when it has exited. */
   stop(graceMs = 15_000): Promise<void> {
     this.#stopping = true;
-    const child = this.#child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-    return new Promise((done) => {
-      const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      child.once('exit', () => (clearTimeout(kill), done()));
-      child.kill('SIGTERM');
-    });
+    return this.#child ? stopChild(this.#child, graceMs) : Promise.resolve();
   }
 }
 

@@ -2,7 +2,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { stopChild } from './child.ts';
 
 const wrangler = resolve(import.meta.dirname, '../../node_modules/.bin/wrangler');
 
@@ -49,11 +50,6 @@ export async function wranglerDev(dir: string, configs: readonly string[], optio
     url,
     child,
     output: () => output,
-    stop: () =>
-      new Promise<void>((done) => {
-        if (child.exitCode !== null || child.signalCode !== null) return done();
-        child.once('exit', () => done());
-        child.kill('SIGTERM');
-      }),
+    stop: () => stopChild(child),
   };
 }

@@ -74,10 +74,9 @@ function scalars(v: unknown, field: string): unknown[] {
 
 /** A repeated message field: absent, or an array of objects; anything else makes the payload malformed. */
 function list(v: unknown, field: string): Obj[] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw new MalformedPayload(`${field}: expected an array`);
-  if (v.some((e) => !e || typeof e !== 'object' || Array.isArray(e))) throw new MalformedPayload(`${field}: expected an array of objects`);
-  return v as Obj[];
+  const items = scalars(v, field);
+  if (items.some((e) => !e || typeof e !== 'object' || Array.isArray(e))) throw new MalformedPayload(`${field}: expected an array of objects`);
+  return items as Obj[];
 }
 const obj = (v: unknown): Obj => (v && typeof v === 'object' ? (v as Obj) : {});
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');

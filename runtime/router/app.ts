@@ -14,6 +14,7 @@ import { cors } from 'hono/cors';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
 import type { ErrorBody } from '../../schemas/query.ts';
+import type { QueryMeta } from '../client/index.ts';
 import { ChdbBackend, ChdbError, ClickHouseEndpoint, type EndpointConfig } from './backends.ts';
 import { AnswerCache, answerKey, InFlight } from './cache.ts';
 import { normalizer, type Column, type Normalizer } from './normalize.ts';
@@ -60,17 +61,6 @@ export interface RouterOptions {
   readonly fetch?: typeof fetch;
 }
 
-export interface QueryMeta {
-  readonly elapsedMs: number;
-  readonly mvVersion: string | null;
-  readonly syncedUntil: string | null;
-  readonly staleness: number | null;
-  readonly reason: string | null;
-  readonly endpoint: string | null;
-  /** True when the MV answer came from the router's cache (same range buckets, same sync). */
-  readonly cached: boolean;
-}
-
 const requestSchema = z
   .object({
     query: z.string({ error: 'query: a query name is required' }),
@@ -93,6 +83,20 @@ function issueField(issue: z.core.$ZodIssue, prefix: string[] = []): string {
   const path = [...prefix, ...issue.path.map(String)];
   if (issue.code === 'unrecognized_keys') path.push(issue.keys[0]!);
   return path.join('.') || 'body';
+}
+
+/** The JSON body checked by `schema`: `{ data }`, or a 400 naming the field. */
+async function parseBody<T>(c: Context, schema: z.ZodType<T>): Promise<{ data: T } | Response> {
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    return fail(c, 400, 'BAD_REQUEST', 'body: not JSON', 'body');
+  }
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return { data: parsed.data };
+  const field = issueField(parsed.error.issues[0]!);
+  return fail(c, 400, 'BAD_REQUEST', `${field}: ${parsed.error.issues[0]!.message}`, field);
 }
 
 /** Constant-time comparison, so a token cannot be guessed byte by byte from timings. */
@@ -186,17 +190,8 @@ export function routerApp(options: RouterOptions) {
 
   app.post('/query', needs('dashboard'), limit, async (c) => {
     const started = performance.now();
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      return fail(c, 400, 'BAD_REQUEST', 'body: not JSON', 'body');
-    }
-    const request = requestSchema.safeParse(body);
-    if (!request.success) {
-      const field = issueField(request.error.issues[0]!);
-      return fail(c, 400, 'BAD_REQUEST', `${field}: ${request.error.issues[0]!.message}`, field);
-    }
+    const request = await parseBody(c, requestSchema);
+    if (request instanceof Response) return request;
     const entry = Object.hasOwn(options.table, request.data.query) ? options.table[request.data.query]! : undefined;
     if (!entry) return fail(c, 400, 'UNKNOWN_QUERY', `query: no query named '${request.data.query}' (GET /queries lists them)`, 'query');
     let range: TimeRange;
@@ -301,17 +296,8 @@ export function routerApp(options: RouterOptions) {
 
   app.post('/sql', needs('admin'), limit, async (c) => {
     const started = performance.now();
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      return fail(c, 400, 'BAD_REQUEST', 'body: not JSON', 'body');
-    }
-    const request = sqlRequestSchema.safeParse(body);
-    if (!request.success) {
-      const field = issueField(request.error.issues[0]!);
-      return fail(c, 400, 'BAD_REQUEST', `${field}: ${request.error.issues[0]!.message}`, field);
-    }
+    const request = await parseBody(c, sqlRequestSchema);
+    if (request instanceof Response) return request;
     let sql: string;
     try {
       sql = checkAdhocSql(request.data.sql);

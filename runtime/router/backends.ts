@@ -150,18 +150,22 @@ export class ChdbError extends Error {
 }
 
 export class ChdbBackend {
+  private readonly url: string;
+
   constructor(
-    private readonly url: string,
+    url: string,
     private readonly token: string | undefined,
     private readonly timeoutMs: number,
     // called as a plain function: workerd refuses `fetch` called as a method of another object
     private readonly fetchImpl: typeof fetch = (input, init) => fetch(input, init),
-  ) {}
+  ) {
+    this.url = url.replace(/\/$/, '');
+  }
 
   async query(sql: string, params: Record<string, unknown>): Promise<CompactAnswer> {
     let response: Response;
     try {
-      response = await this.fetchImpl(`${this.url.replace(/\/$/, '')}/query`, {
+      response = await this.fetchImpl(`${this.url}/query`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
         body: JSON.stringify({ sql, params, format: 'JSONCompact' }),
@@ -186,7 +190,7 @@ export class ChdbBackend {
 
   async health(): Promise<{ ok: boolean; sources?: string[]; error?: string }> {
     try {
-      const response = await this.fetchImpl(`${this.url.replace(/\/$/, '')}/health`, { signal: AbortSignal.timeout(2_000) });
+      const response = await this.fetchImpl(`${this.url}/health`, { signal: AbortSignal.timeout(2_000) });
       const body = (await response.json()) as { sources?: string[] };
       return { ok: response.ok, sources: body.sources };
     } catch (error) {

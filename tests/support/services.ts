@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stopChild } from '../../runtime/dev/child.ts';
 import { hybBackground, scratchProject } from './project.ts';
 
 /** A scratch project whose hyb.config.ts points at `lake` (a local folder), plus `config`. */
@@ -53,12 +54,7 @@ export async function startService(args: readonly string[], cwd: string, env: Re
     url,
     child,
     stderr: () => stderr,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    stop: () => stopChild(child),
   };
 }
 
