@@ -8,6 +8,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { atMost, report } from './report.ts';
 import { benchProject, median, progress, projectRoot } from './support.ts';
 
 const FILES = 500;
@@ -75,16 +76,13 @@ for (let edit = 0; edit < WATCH_EDITS; edit++) {
 progress('watch recompile', WATCH_EDITS, WATCH_EDITS);
 child.kill();
 
-const result = {
-  files: FILES,
-  coldMedianMs: Math.round(median(cold)),
-  coldRunsMs: cold.map(Math.round),
-  warmCacheMedianMs: Math.round(median(warm)),
-  warmCacheRunsMs: warm.map(Math.round),
-  watchMedianMs: Math.round(median(watch)),
-  watchRunsMs: watch.map(Math.round),
-};
-console.log(JSON.stringify(result));
-console.log(`cold compile of ${FILES} metric files, empty format cache: median ${result.coldMedianMs} ms (goal ≤ 3000 ms)`);
-console.log(`cold compile of ${FILES} metric files, warm format cache: median ${result.warmCacheMedianMs} ms`);
-console.log(`watch recompile of one file: median ${result.watchMedianMs} ms (goal ≤ 200 ms)`);
+const runs = (xs: readonly number[]) => xs.map(Math.round).join(', ');
+report({
+  bench: 'compile',
+  setup: `${FILES} generated metric files (four shapes cycling: filtered logs with uniq, span latency with quantile/avg/ratio, top-N with a parameter, two-level per-session entity), about ${FILES * 4} SQL statements. Cold: a fresh \`hyb compile\` process writing an unchanged \`generated/\`, ${COLD_RUNS} runs, the formatter's disk cache emptied and kept in turn. Watch: \`hyb compile --watch\` running, one metric file edited ${WATCH_EDITS} times, time until its query file changes on disk.`,
+  figures: [
+    { measure: `cold compile, ${FILES} files, empty format cache`, value: median(cold), unit: 'ms', goal: atMost(3000), note: runs(cold) },
+    { measure: `cold compile, ${FILES} files, warm format cache`, value: median(warm), unit: 'ms', note: runs(warm) },
+    { measure: 'watch, one file edited', value: median(watch), unit: 'ms', goal: atMost(200), note: `${Math.round(Math.min(...watch))}–${Math.round(Math.max(...watch))}` },
+  ],
+});

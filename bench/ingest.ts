@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { generate, toJsonEachRow } from '../runtime/seed/generate.ts';
 import { logsRequest } from '../runtime/seed/otlp.ts';
 import { Progress } from '../runtime/progress.ts';
+import { atLeast, report } from './report.ts';
 import { benchProject, median, projectRoot, startHyb } from './support.ts';
 
 const RECORDS = 200_000;
@@ -72,16 +73,16 @@ for (let round = 0; round < ROUNDS; round++) {
   ingest.push(await ingestRound(round));
   chdb.push(chdbRound());
 }
-const result = {
-  records: RECORDS,
-  batch: BATCH,
-  inFlight: IN_FLIGHT,
-  ingestAckedPerSecond: Math.round(median(ingest.map((r) => r.ackPerSecond))),
-  ingestCommittedPerSecond: Math.round(median(ingest.map((r) => r.committedPerSecond))),
-  chdbInsertPerSecond: Math.round(median(chdb)),
-};
-console.log(JSON.stringify(result));
-console.log(`ingest, acknowledged (WAL fsynced): median ${result.ingestAckedPerSecond} records/s (goal ≥ 100000)`);
-console.log(`ingest, acknowledged and committed to Iceberg: median ${result.ingestCommittedPerSecond} records/s`);
-console.log(`chDB alone, one Iceberg insert of the same rows: median ${result.chdbInsertPerSecond} records/s`);
-console.log(`ratio ingest (committed) / chDB insert: ${(result.ingestCommittedPerSecond / result.chdbInsertPerSecond).toFixed(2)}`);
+const ackPerSecond = median(ingest.map((r) => r.ackPerSecond));
+const committedPerSecond = median(ingest.map((r) => r.committedPerSecond));
+const chdbPerSecond = median(chdb);
+report({
+  bench: 'ingest',
+  setup: `${RECORDS.toLocaleString('en-US')} OTLP protobuf log records from the seed generator (encoded beforehand, so the client's encoding is not timed), batches of ${BATCH.toLocaleString('en-US')}, ${IN_FLIGHT} requests in flight, into \`hyb serve ingest\` on a fresh local lake, client and server on the same machine; ${ROUNDS} rounds. Beside each round, chDB alone appending the same rows to a fresh Iceberg table in one \`INSERT … FORMAT JSONEachRow\`: the ceiling, since the service's commit is that same insert.`,
+  figures: [
+    { measure: 'OTLP records acknowledged (WAL written and fsynced)', value: ackPerSecond, unit: 'records/s', goal: atLeast(100_000) },
+    { measure: 'OTLP records acknowledged and committed to Iceberg', value: committedPerSecond, unit: 'records/s' },
+    { measure: 'chDB alone, one Iceberg insert of the same rows', value: chdbPerSecond, unit: 'records/s' },
+    { measure: 'ingest acknowledged / chDB insert', value: ackPerSecond / chdbPerSecond, unit: '×' },
+  ],
+});

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { createClient } from '@clickhouse/client-web';
 import { routerTable } from '../generated/router-table.ts';
 import { Progress } from '../runtime/progress.ts';
+import { atLeast, atMost, report } from './report.ts';
 import { median, projectRoot, startHyb } from './support.ts';
 
 const MV_RUNS = Number(process.env.MV_RUNS ?? 200);
@@ -99,7 +100,7 @@ try {
 
     const rows: string[] = [];
     const chart: { name: string; mv: number; cached: number; chdb: number }[] = [];
-    const all = { mv: [] as number[], cached: [] as number[], direct: [] as number[], overhead: [] as number[] };
+    const all = { mv: [] as number[], cached: [] as number[], direct: [] as number[], overhead: [] as number[], chdb: [] as number[] };
     const entries = Object.values(routerTable).filter((e) => e.mvQuery);
     const progress = new Progress('router bench', entries.length);
     for (const entry of entries) {
@@ -139,8 +140,9 @@ try {
       all.cached.push(...cached);
       all.direct.push(...straight);
       all.overhead.push(overhead);
+      all.chdb.push(...lake);
       rows.push(
-        `| ${entry.name} | **${ms(median(mv))}** | ${ms(percentile(mv, 0.99))} | ${ms(median(straight))} | ${ms(overhead)} | **${ms(median(cached))}** | ${ms(percentile(cached, 0.99))} | ${ms(median(lake))} | ${Math.round(median(lake) / median(mv))}× |`,
+        `| ${entry.name} | **${ms(median(mv))}** | ${ms(percentile(mv, 0.99))} | ${ms(median(straight))} | ${ms(overhead)} | **${ms(median(cached))}** | ${ms(percentile(cached, 0.99))} | ${ms(median(lake))} | ${ms(percentile(lake, 0.99))} | ${Math.round(median(lake) / median(mv))}× |`,
       );
       progress.update(rows.length);
     }
@@ -167,7 +169,7 @@ try {
         }),
       );
       const seconds = (performance.now() - started) / 1000;
-      return `**${Math.round(ok / seconds)} req/s**, ${failed} failed, latency p50 ${ms(median(latencies))} ms, p99 ${ms(percentile(latencies, 0.99))} ms`;
+      return { perSecond: ok / seconds, note: `${failed} failed, latency p50 ${ms(median(latencies))} ms, p99 ${ms(percentile(latencies, 0.99))} ms, ${LOAD_CONCURRENCY} in flight` };
     };
     const throughputCached = await load(router.url);
     const throughputUncached = await load(uncachedRouter.url);
@@ -175,14 +177,28 @@ try {
 
     writeFileSync(join(projectRoot, 'bench/router-latency.svg'), latencyChart(chart));
     console.log('chart: bench/router-latency.svg');
-    console.log(`\n| query | router → MV p50 (ms) | p99 | store direct p50 | router overhead | cached MV p50 | cached p99 | router → chDB p50 | chDB / MV |`);
-    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-    for (const row of rows) console.log(row);
-    console.log(
-      `| **all queries** | **${ms(median(all.mv))}** | **${ms(percentile(all.mv, 0.99))}** | ${ms(median(all.direct))} | **${ms(median(all.overhead))}** (median of per-query) | **${ms(median(all.cached))}** | **${ms(percentile(all.cached, 0.99))}** | | |`,
-    );
-    console.log(`\ngoals: MV p50 ≤ 5 ms, p99 ≤ 20 ms, overhead ≤ 1 ms, throughput ≥ 3,000 req/s`);
-    console.log(`throughput, top_pages via MV, ${LOAD_CONCURRENCY} in flight, ${LOAD_SECONDS} s each: cached ${throughputCached}; uncached ${throughputUncached}`);
+    const ratios = chart.map((c) => c.chdb / c.mv);
+    report({
+      bench: 'router',
+      setup: `The 10 M-event, 30-day lake of the fallback bench synced into the local store (\`hyb serve store\`: chDB behind the ClickHouse HTTP interface, the embedded stand-in for a ClickHouse server), the chDB service and two \`hyb serve router\` processes: the default one, which keeps MV answers until the next sync, and one with \`router.mvCacheEntries: 0\`; all on the same machine as the client. Every query over the full 30 days. Per query, ${MV_RUNS} rounds alternating the uncached router, the cached router and the same MV SQL sent straight to the store with the client the router uses (\`@clickhouse/client-web\`); the router's overhead is the uncached router's median minus the direct median. Then router → chDB (\`via: "chdb"\`), ${CHDB_RUNS} runs. Throughput: ${LOAD_CONCURRENCY} loops on loopback, each one request after another, \`top_pages\` via the MV, ${LOAD_SECONDS} s per router. Chart: [router-latency.svg](router-latency.svg).`,
+      details: [
+        '| query | router → MV p50 ms | p99 | store direct p50 | router overhead | cached MV p50 | cached p99 | router → chDB p50 | chDB p99 | chDB / MV |',
+        '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+        ...rows,
+        `| **all queries** | **${ms(median(all.mv))}** | **${ms(percentile(all.mv, 0.99))}** | ${ms(median(all.direct))} | **${ms(median(all.overhead))}** (median of per-query) | **${ms(median(all.cached))}** | **${ms(percentile(all.cached, 0.99))}** | ${ms(median(all.chdb))} | ${ms(percentile(all.chdb, 0.99))} | |`,
+      ].join('\n'),
+      figures: [
+        { measure: 'router → MV p50, all queries, uncached', value: median(all.mv), unit: 'ms', goal: atMost(5) },
+        { measure: 'router → MV p99, all queries, uncached', value: percentile(all.mv, 0.99), unit: 'ms', goal: atMost(20) },
+        { measure: 'router → MV p50, all queries, cached', value: median(all.cached), unit: 'ms', goal: atMost(5) },
+        { measure: 'router → MV p99, all queries, cached', value: percentile(all.cached, 0.99), unit: 'ms', goal: atMost(20) },
+        { measure: 'router overhead over the store, uncached (median of per-query)', value: median(all.overhead), unit: 'ms', goal: atMost(1), note: `${ms(Math.min(...all.overhead))}–${ms(Math.max(...all.overhead))}` },
+        { measure: 'router → chDB p50, all queries', value: median(all.chdb), unit: 'ms' },
+        { measure: 'chDB / MV p50 ratio, uncached (median of per-query)', value: median(ratios), unit: '×', note: `${Math.round(Math.min(...ratios))}–${Math.round(Math.max(...ratios))}` },
+        { measure: 'throughput, MV path, cached', value: throughputCached.perSecond, unit: 'req/s', goal: atLeast(3000), note: throughputCached.note },
+        { measure: 'throughput, MV path, uncached', value: throughputUncached.perSecond, unit: 'req/s', note: throughputUncached.note },
+      ],
+    });
   } finally {
     await Promise.all([router.stop(), uncachedRouter.stop()]);
   }

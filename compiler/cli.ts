@@ -3,9 +3,9 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createTwoFilesPatch } from 'diff';
 import { formatDiagnostic, HybError, type Diagnostic } from './diagnostics.ts';
-import { CompileCache } from './compile.ts';
-import { MetricLoader } from './load.ts';
-import { compileProject, loadConfig, staleFiles, writeGenerated } from './project.ts';
+import type { CompileCache } from './compile.ts';
+import { loadConfig, withOverrides } from './config.ts';
+import type { MetricLoader } from './load.ts';
 
 const HELP = `hyb — metrics-as-code for ClickHouse and Iceberg
 
@@ -77,6 +77,8 @@ async function compileOnce(
   session?: WatchSession,
 ): Promise<number> {
   const started = performance.now();
+  // the compiler loads only for the commands that compile: the services and sync start without it
+  const { compileProject, staleFiles, writeGenerated } = await import('./project.ts');
   const result = await compileProject(root, { version, loader: session?.loader, cache: session?.cache, metricsDir: flags.metrics && resolve(flags.metrics) });
   if (result.diagnostics.length > 0) {
     report(result.diagnostics, flags.json);
@@ -117,6 +119,7 @@ async function compileCommand(argv: readonly string[]): Promise<number> {
   if (!values.watch) return compileOnce(root, values, 0);
 
   // Watch before the first compile, so an edit made while it runs is not missed.
+  const [{ MetricLoader }, { CompileCache }] = await Promise.all([import('./load.ts'), import('./compile.ts')]);
   const session: WatchSession = { loader: new MetricLoader(), cache: new CompileCache(root), written: new Map() };
   let version = 1;
   let timer: NodeJS.Timeout | undefined;
@@ -252,6 +255,7 @@ async function migrateCommand(argv: readonly string[]): Promise<number> {
   const waitSeconds = Number(values.wait);
   if (!(waitSeconds >= 0)) throw new HybError('HYB_USAGE', `--wait: '${values.wait}' is not a number of seconds`);
   const root = resolve(values.root);
+  const { compileProject } = await import('./project.ts');
   const compiled = await compileProject(root);
   if (compiled.diagnostics.length > 0) {
     report(compiled.diagnostics, false);
@@ -390,7 +394,6 @@ async function devCommand(argv: readonly string[]): Promise<number> {
     clickhouse: { url: `http://127.0.0.1:${ports.store}` },
     router: { chdbUrl: `http://127.0.0.1:${ports.chdb}`, endpoints: [] },
   });
-  const { withOverrides } = await import('./project.ts');
   const { dev } = await import('../runtime/dev/main.ts');
   const every = values['sync-every'] === undefined ? 30 : Number(values['sync-every']);
   if (!(every > 0)) throw new HybError('HYB_USAGE', `--sync-every: '${values['sync-every']}' is not a positive number of seconds`);

@@ -1,41 +1,11 @@
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { configSchema, type HybConfig } from '../schemas/config.ts';
+import type { HybConfig } from '../schemas/config.ts';
 import { CompileCache, compileMetrics, type CompileResult } from './compile.ts';
-import { isConfig } from './dsl/define-config.ts';
-import { HybError, type Diagnostic } from './diagnostics.ts';
+import { loadConfig } from './config.ts';
+import type { Diagnostic } from './diagnostics.ts';
 import { loadMetrics, type MetricLoader } from './load.ts';
 import { locateDiagnostics } from './locate.ts';
-
-export async function loadConfig(root: string, version = 0): Promise<HybConfig> {
-  const path = join(root, 'hyb.config.ts');
-  let mod: Record<string, unknown>;
-  try {
-    mod = await import(`${pathToFileURL(path).href}${version ? `?v=${version}` : ''}`);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String(error).includes('hyb.config.ts')) return withOverrides(configSchema.parse({}), process.env.HYB_CONFIG_OVERRIDES);
-    throw new HybError('HYB_CONFIG', `cannot load hyb.config.ts: ${(error as Error).message}`, { cause: error });
-  }
-  if (!isConfig(mod.default)) throw new HybError('HYB_CONFIG', 'hyb.config.ts must `export default defineConfig({...})`');
-  return withOverrides(mod.default.config, process.env.HYB_CONFIG_OVERRIDES);
-}
-
-/**
- * `hyb dev` hands its flags (ports, lake) to the processes it starts as
- * HYB_CONFIG_OVERRIDES, JSON: each top-level object is merged over the
- * config's, anything else replaces it.
- */
-export function withOverrides(config: HybConfig, overrides: string | undefined): HybConfig {
-  if (!overrides) return config;
-  const merged: Record<string, unknown> = { ...config };
-  for (const [key, value] of Object.entries(JSON.parse(overrides) as Record<string, unknown>)) {
-    const base = merged[key];
-    const mergeable = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
-    merged[key] = mergeable(base) && mergeable(value) && key !== 'lake' ? { ...(base as object), ...(value as object) } : value;
-  }
-  return configSchema.parse(merged);
-}
 
 export interface ProjectCompile extends Omit<CompileResult, 'diagnostics'> {
   readonly diagnostics: readonly Diagnostic[];

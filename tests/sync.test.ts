@@ -2,10 +2,11 @@
  * `hyb migrate` and `hyb sync` against the local store, through the official
  * client: after a sync every metric's MV answer equals its fallback answer
  * over the lake; late rows (old timestamps, new files) arrive with the next
- * sync; a sync killed with SIGKILL at 20 points and rerun loads every row
- * exactly once.
+ * sync; a sync killed with SIGKILL at a random point, 20 times (50 in `npm
+ * run test:reliability`), and rerun each time loads every row exactly once,
+ * checked after every rerun.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
@@ -104,50 +105,54 @@ describe('migrate and sync', () => {
 
   // npm test: 20 kills; npm run test:reliability: HYB_SYNC_KILLS=50.
   const KILLS = Number(process.env.HYB_SYNC_KILLS ?? 20);
-  it(`loads every row exactly once when killed with SIGKILL at ${KILLS} points and rerun`, async () => {
+  it(`loads every row exactly once after each of ${KILLS} SIGKILLs at random points: after every rerun the MVs answer as the lake does`, async () => {
     expect(hyb(['migrate'], project).status).toBe(0); // idempotent; lets this test run alone
-    seed(['--days', '10', '--events', '20000', '--seed', '23', '--start', day(-11)]);
+    engine ??= openEngine(lake);
+    const sync = (env: Record<string, string> = {}) => spawn(process.execPath, [join(projectRoot, 'bin/hyb.mjs'), 'sync'], { cwd: project, stdio: 'ignore', env: { ...process.env, ...env } });
+    const exitOf = (child: ReturnType<typeof sync>) => new Promise<NodeJS.Signals | number>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code!)));
+    /** A sync to the end, then: each source's raw table holds the lake's rows once, and every MV answers as the lake does. */
+    const rerunAndCheck = async () => {
+      const rerun = hyb(['sync'], project);
+      expect(rerun.status, rerun.stderr).toBe(0);
+      attachLake(engine, lake, ['otel_logs', 'otel_traces']);
+      for (const source of ['otel_logs', 'otel_traces']) {
+        const lakeRows = Number((queryJson(engine, `SELECT count() AS n FROM lake.${source}`, {}).data[0] as { n: number }).n);
+        expect(await count(`SELECT count() AS n FROM ${source}`), `${source}: raw rows == lake rows`).toBe(lakeRows);
+      }
+      await expectMvEqualsFallback();
+    };
+
     // First the worst instant, on purpose: a file loaded and not yet recorded.
-    const crashed = spawnSync(process.execPath, [join(projectRoot, 'bin/hyb.mjs'), 'sync'], { cwd: project, env: { ...process.env, HYB_FAILPOINT: 'after-sync-insert' } });
-    expect(crashed.signal).toBe('SIGKILL');
+    seed(['--days', '3', '--events', '3000', '--seed', '23', '--start', day(-11)]);
+    expect(await exitOf(sync({ HYB_FAILPOINT: 'after-sync-insert' }))).toBe('SIGKILL');
+    await rerunAndCheck();
+
     let kills = 0;
-    let killedMidWork = 0;
-    let recorded = await count('SELECT count() AS n FROM hyb_sync_files FINAL');
-    for (let attempt = 0; kills < KILLS && attempt < 3 * KILLS; attempt++) {
-      const child = spawn(process.execPath, [join(projectRoot, 'bin/hyb.mjs'), 'sync'], { cwd: project, stdio: 'ignore' });
-      const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    let midWork = 0;
+    for (let round = 0; kills < KILLS && round < 3 * KILLS; round++) {
+      // New lake files for this round (two days, both sources: four commits), some of them late rows.
+      seed(['--days', '2', '--events', '1000', '--seed', String(100 + round), '--start', day(-3 - (round % 8))]);
+      const before = await count('SELECT count() AS n FROM hyb_sync_files FINAL');
+      const child = sync();
+      const exit = exitOf(child);
       let exited = false;
       void exit.then(() => (exited = true));
-      // Kill once it has recorded 1–3 more files (so, mid-work: loading the next one), or after 8 s;
-      // where in the next file's load the signal lands is up to the scheduler.
-      const target = recorded + 1 + Math.floor(Math.random() * 3);
+      // Kill at a random point: as it starts, or once it has recorded one to three of the new files (so, mid-load).
+      const target = before + Math.floor(Math.random() * 4);
       const deadline = Date.now() + 8_000;
       while (!exited && Date.now() < deadline && (await count('SELECT count() AS n FROM hyb_sync_files FINAL')) < target) {
-        await new Promise((r) => setTimeout(r, 20 + Math.random() * 40));
+        await new Promise((r) => setTimeout(r, 10 + Math.random() * 40));
       }
       if (!exited) child.kill('SIGKILL');
-      const code = await exit;
-      const now = await count('SELECT count() AS n FROM hyb_sync_files FINAL');
-      if (code === null) {
-        kills += 1;
-        if (now > recorded) killedMidWork += 1; // it had loaded files when it died
-      } else if (code === 0) {
-        // finished before the kill: more lake data, so the next run has work again
-        seed(['--days', '1', '--events', '1500', '--seed', String(100 + attempt), '--start', day(-2 - (attempt % 5))]);
-      }
-      recorded = now;
+      if ((await exit) !== 'SIGKILL') continue; // it finished first: not a kill; the check below would hold trivially
+      kills += 1;
+      if ((await count('SELECT count() AS n FROM hyb_sync_files FINAL')) > before) midWork += 1;
+      await rerunAndCheck();
     }
-    console.log(`sync crash safety: ${kills} SIGKILLs survived (${killedMidWork} mid-work), then one sync to the end`);
+    console.log(`sync crash safety: ${kills} SIGKILLs survived (${midWork} after loading part of the new files), each followed by a rerun with raw == lake and every MV == its fallback`);
     expect(kills).toBe(KILLS);
-    expect(killedMidWork).toBeGreaterThanOrEqual(KILLS / 2);
-    const last = hyb(['sync'], project);
-    expect(last.status, last.stderr).toBe(0);
-    engine ??= openEngine(lake);
-    attachLake(engine, lake, ['otel_logs', 'otel_traces']); // run alone, nothing attached it yet
-    const lakeRows = Number((queryJson(engine, 'SELECT count() AS n FROM lake.otel_logs', {}).data[0] as { n: number }).n);
-    expect(await count('SELECT count() AS n FROM otel_logs')).toBe(lakeRows);
-    await expectMvEqualsFallback();
-  }, 600_000);
+    expect(midWork).toBeGreaterThanOrEqual(KILLS / 2);
+  }, 900_000);
 
   it('a changed metric: its new version is created, backfilled and ready before the old one is dropped', async () => {
     const before = (await compileProject(project)).metrics.find((m) => m.ir.name === 'top_pages')!;

@@ -1,0 +1,38 @@
+/**
+ * The project's hyb.config.ts, loaded and validated. Kept apart from the
+ * compiler so that the services, sync and migrate start without loading it.
+ */
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { configSchema, type HybConfig } from '../schemas/config.ts';
+import { isConfig } from './dsl/define-config.ts';
+import { HybError } from './diagnostics.ts';
+
+export async function loadConfig(root: string, version = 0): Promise<HybConfig> {
+  const path = join(root, 'hyb.config.ts');
+  let mod: Record<string, unknown>;
+  try {
+    mod = await import(`${pathToFileURL(path).href}${version ? `?v=${version}` : ''}`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String(error).includes('hyb.config.ts')) return withOverrides(configSchema.parse({}), process.env.HYB_CONFIG_OVERRIDES);
+    throw new HybError('HYB_CONFIG', `cannot load hyb.config.ts: ${(error as Error).message}`, { cause: error });
+  }
+  if (!isConfig(mod.default)) throw new HybError('HYB_CONFIG', 'hyb.config.ts must `export default defineConfig({...})`');
+  return withOverrides(mod.default.config, process.env.HYB_CONFIG_OVERRIDES);
+}
+
+/**
+ * `hyb dev` hands its flags (ports, lake) to the processes it starts as
+ * HYB_CONFIG_OVERRIDES, JSON: each top-level object is merged over the
+ * config's, anything else replaces it.
+ */
+export function withOverrides(config: HybConfig, overrides: string | undefined): HybConfig {
+  if (!overrides) return config;
+  const merged: Record<string, unknown> = { ...config };
+  for (const [key, value] of Object.entries(JSON.parse(overrides) as Record<string, unknown>)) {
+    const base = merged[key];
+    const mergeable = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+    merged[key] = mergeable(base) && mergeable(value) && key !== 'lake' ? { ...(base as object), ...(value as object) } : value;
+  }
+  return configSchema.parse(merged);
+}
