@@ -17,6 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient } from '@clickhouse/client-web';
+import autocannon from 'autocannon';
 import { routerTable } from '../generated/router-table.ts';
 import { Progress } from '../runtime/progress.ts';
 import { atLeast, atMost, report } from './report.ts';
@@ -148,28 +149,18 @@ try {
     }
     progress.finish(rows.length);
 
-    // Throughput: LOAD_CONCURRENCY loops on loopback, each one request after another.
+    // autocannon: connections kept alive, each sending the next request when its answer is in (no pipelining)
     const load = async (url: string) => {
-      const loadBody = JSON.stringify({ query: 'top_pages', timeRange, params: {}, via: 'mv' });
-      let ok = 0;
-      let failed = 0;
-      const latencies: number[] = [];
-      const until = performance.now() + LOAD_SECONDS * 1000;
-      const started = performance.now();
-      await Promise.all(
-        Array.from({ length: LOAD_CONCURRENCY }, async () => {
-          while (performance.now() < until) {
-            const t = performance.now();
-            const response = await fetch(`${url}/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: loadBody });
-            await response.arrayBuffer();
-            latencies.push(performance.now() - t);
-            if (response.status === 200) ok++;
-            else failed++;
-          }
-        }),
-      );
-      const seconds = (performance.now() - started) / 1000;
-      return { perSecond: ok / seconds, note: `${failed} failed, latency p50 ${ms(median(latencies))} ms, p99 ${ms(percentile(latencies, 0.99))} ms, ${LOAD_CONCURRENCY} in flight` };
+      const result = await autocannon({
+        url: `${url}/query`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: 'top_pages', timeRange, params: {}, via: 'mv' }),
+        connections: LOAD_CONCURRENCY,
+        duration: LOAD_SECONDS,
+      });
+      const failed = result.non2xx + result.errors + result.timeouts;
+      return { perSecond: result['2xx'] / (result.duration || LOAD_SECONDS), note: `${failed} failed, latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${LOAD_CONCURRENCY} connections` };
     };
     const throughputCached = await load(router.url);
     const throughputUncached = await load(uncachedRouter.url);
@@ -180,7 +171,7 @@ try {
     const ratios = chart.map((c) => c.chdb / c.mv);
     report({
       bench: 'router',
-      setup: `The 10 M-event, 30-day lake of the fallback bench synced into the local store (\`hyb serve store\`: chDB behind the ClickHouse HTTP interface, the embedded stand-in for a ClickHouse server), the chDB service and two \`hyb serve router\` processes: the default one, which keeps MV answers until the next sync, and one with \`router.mvCacheEntries: 0\`; all on the same machine as the client. Every query over the full 30 days. Per query, ${MV_RUNS} rounds alternating the uncached router, the cached router and the same MV SQL sent straight to the store with the client the router uses (\`@clickhouse/client-web\`); the router's overhead is the uncached router's median minus the direct median. Then router → chDB (\`via: "chdb"\`), ${CHDB_RUNS} runs. Throughput: ${LOAD_CONCURRENCY} loops on loopback, each one request after another, \`top_pages\` via the MV, ${LOAD_SECONDS} s per router. Chart: [router-latency.svg](router-latency.svg).`,
+      setup: `The 10 M-event, 30-day lake of the fallback bench synced into the local store (\`hyb serve store\`: chDB behind the ClickHouse HTTP interface, the embedded stand-in for a ClickHouse server), the chDB service and two \`hyb serve router\` processes: the default one, which keeps MV answers until the next sync, and one with \`router.mvCacheEntries: 0\`; all on the same machine as the client. Every query over the full 30 days. Per query, ${MV_RUNS} rounds alternating the uncached router, the cached router and the same MV SQL sent straight to the store with the client the router uses (\`@clickhouse/client-web\`); the router's overhead is the uncached router's median minus the direct median. Then router → chDB (\`via: "chdb"\`), ${CHDB_RUNS} runs. Throughput: autocannon on loopback in the bench process, ${LOAD_CONCURRENCY} connections each sending its next request when the answer is in, \`top_pages\` via the MV, ${LOAD_SECONDS} s per router. Chart: [router-latency.svg](router-latency.svg).`,
       details: [
         '| query | router → MV p50 ms | p99 | store direct p50 | router overhead | cached MV p50 | cached p99 | router → chDB p50 | chDB p99 | chDB / MV |',
         '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',

@@ -59,7 +59,7 @@ function expectExactlyOnce(acked: ReadonlySet<number>, counts: ReadonlyMap<numbe
 }
 
 describe('ingest durability', () => {
-  // npm test: 3 kills; npm run test:reliability: HYB_INGEST_KILLS=10.
+  // npm test: 3 kills; npm run test:reliability (vitest.reliability.config.ts): HYB_INGEST_KILLS=10.
   const KILLS = Number(process.env.HYB_INGEST_KILLS ?? 3);
   it(`keeps every acknowledged record exactly once across ${KILLS} SIGKILLs under load`, async () => {
     const project = projectWithLake(tempDir('lake'), SETTINGS);

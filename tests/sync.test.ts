@@ -13,6 +13,7 @@ import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { Session } from 'chdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileProject } from '../compiler/project.ts';
+import { generateDays, toJsonEachRow } from '../runtime/seed/generate.ts';
 import type { CompiledMetric } from '../compiler/codegen/typescript.ts';
 import { expectSameRows, floatColumns } from './support/compare.ts';
 import { attachLake, openEngine, queryJson, tempDir, type JsonResult } from './support/lake.ts';
@@ -59,12 +60,18 @@ async function expectMvEqualsFallback(): Promise<void> {
   engine ??= openEngine(lake);
   attachLake(engine, lake, ['otel_logs', 'otel_traces']);
   const userId = (queryJson(engine, "SELECT LogAttributes['user.id'] AS u FROM lake.otel_logs WHERE SeverityText = 'ERROR' LIMIT 1", {}).data[0] as { u: string }).u;
-  for (const m of metrics) {
-    if (!m.sql.mvQuery) continue;
-    const params = Object.fromEntries(m.sql.params.map((p) => [p.name, p.name === 'from' ? range.from : p.name === 'to' ? range.to : p.name === 'userId' ? userId : null]));
+  const withMv = metrics.filter((m) => m.sql.mvQuery);
+  const paramsOf = (m: CompiledMetric) => Object.fromEntries(m.sql.params.map((p) => [p.name, p.name === 'from' ? range.from : p.name === 'to' ? range.to : p.name === 'userId' ? userId : null]));
+  // The store answers the MV queries in its own process while this one runs the fallbacks.
+  const mvAnswers = withMv.map(async (m) => {
     // numbers as chDB in-process prints them (a server quotes 64-bit integers by default)
-    const mv = (await (await client.query({ query: m.sql.mvQuery, query_params: params, format: 'JSON', clickhouse_settings: { output_format_json_quote_64bit_integers: 0 } })).json()) as JsonResult;
-    const fallback = queryJson(engine, m.sql.fallbackQuery, params);
+    const result = await client.query({ query: m.sql.mvQuery!, query_params: paramsOf(m), format: 'JSON', clickhouse_settings: { output_format_json_quote_64bit_integers: 0 } });
+    return (await result.json()) as JsonResult;
+  });
+  void Promise.allSettled(mvAnswers); // a failed comparison below leaves no unhandled rejection
+  for (const [i, m] of withMv.entries()) {
+    const fallback = queryJson(engine, m.sql.fallbackQuery, paramsOf(m));
+    const mv = await mvAnswers[i]!;
     expect(fallback.data.length, `${m.ir.name} has rows`).toBeGreaterThan(0);
     try {
       expectSameRows(mv, fallback, floatColumns(m));
@@ -103,7 +110,7 @@ describe('migrate and sync', () => {
     await expectMvEqualsFallback();
   }, 120_000);
 
-  // npm test: 20 kills; npm run test:reliability: HYB_SYNC_KILLS=50.
+  // npm test: 20 kills; npm run test:reliability (vitest.reliability.config.ts): HYB_SYNC_KILLS=50.
   const KILLS = Number(process.env.HYB_SYNC_KILLS ?? 20);
   it(`loads every row exactly once after each of ${KILLS} SIGKILLs at random points: after every rerun the MVs answer as the lake does`, async () => {
     expect(hyb(['migrate'], project).status).toBe(0); // idempotent; lets this test run alone
@@ -122,6 +129,17 @@ describe('migrate and sync', () => {
       await expectMvEqualsFallback();
     };
 
+    /** Appends seed rows to the lake from this process's chDB session, one Iceberg commit per source and day (no writer process to start). */
+    const appendToLake = async (options: Parameters<typeof generateDays>[0]) => {
+      engine.query('CREATE DATABASE IF NOT EXISTS writer');
+      for (const rows of generateDays(options)) {
+        for (const source of ['otel_logs', 'otel_traces'] as const) {
+          engine.query(`CREATE TABLE IF NOT EXISTS writer.${source} ENGINE = IcebergLocal('${source}')`); // the table exists: the seed above made it
+          await engine.insert({ table: `writer.${source}`, values: Buffer.from(toJsonEachRow(rows[source])), format: 'JSONEachRow', settings: { allow_experimental_insert_into_iceberg: 1 } });
+        }
+      }
+    };
+
     // First the worst instant, on purpose: a file loaded and not yet recorded.
     seed(['--days', '3', '--events', '3000', '--seed', '23', '--start', day(-11)]);
     expect(await exitOf(sync({ HYB_FAILPOINT: 'after-sync-insert' }))).toBe('SIGKILL');
@@ -131,7 +149,7 @@ describe('migrate and sync', () => {
     let midWork = 0;
     for (let round = 0; kills < KILLS && round < 3 * KILLS; round++) {
       // New lake files for this round (two days, both sources: four commits), some of them late rows.
-      seed(['--days', '2', '--events', '1000', '--seed', String(100 + round), '--start', day(-3 - (round % 8))]);
+      await appendToLake({ seed: 100 + round, start: day(-3 - (round % 8)), days: 2, sessionsPerDay: 45, users: 30 });
       const before = await count('SELECT count() AS n FROM hyb_sync_files FINAL');
       const child = sync();
       const exit = exitOf(child);
