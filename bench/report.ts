@@ -32,11 +32,14 @@ export interface Report {
 export const atMost = (value: number): Goal => ({ op: '≤', value });
 export const atLeast = (value: number): Goal => ({ op: '≥', value });
 
-export function verdict(figure: Figure): string {
-  if (!figure.goal) return '';
+/** Whether the figure meets its goal; figures without one always do. */
+export function met(figure: Figure): boolean {
+  if (!figure.goal) return true;
   const { op, value } = figure.goal;
-  return (op === '≤' ? figure.value <= value : figure.value >= value) ? 'met' : '**missed**';
+  return op === '≤' ? figure.value <= value : figure.value >= value;
 }
+
+const verdict = (figure: Figure): string => (!figure.goal ? '' : met(figure) ? 'met' : '**missed**');
 
 const number = (value: number): string => (Math.abs(value) >= 100 ? Math.round(value).toLocaleString('en-US') : String(Math.round(value * 100) / 100));
 export const formatValue = (value: number, unit: string): string => `${number(value)}${unit ? ` ${unit}` : ''}`;
