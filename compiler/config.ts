@@ -1,6 +1,6 @@
 /**
  * The project's hyb.config.ts, loaded and validated. Kept apart from the
- * compiler so that the services, sync and migrate start without loading it.
+ * compiler so that the services, sync and seed start without loading it.
  */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
