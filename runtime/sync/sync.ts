@@ -102,11 +102,20 @@ export async function syncOnce(reader: LakeReader, client: ClickHouseClient, pro
   }
   let rows = 0;
   const errors = new Map<SourceName, string>();
+  // The next file is read from the lake while the store loads this one.
+  const read = (i: number) => {
+    const next = todo[i] && reader.parquet(todo[i].source, todo[i].file.path);
+    next?.catch(() => {}); // a failed read is reported when its turn comes
+    return next;
+  };
+  let ahead = read(0);
   for (const [i, { source, file }] of todo.entries()) {
     progress?.(i, todo.length);
+    const current = ahead!;
+    ahead = read(i + 1);
     if (errors.has(source)) continue; // one failure stops that source; the next sync retries it
     try {
-      const parquet = await reader.parquet(source, file.path);
+      const parquet = await current;
       await insertParquet(client, source, parquet, {
         insert_deduplication_token: `hyb-sync:${source}:${file.path}`,
         deduplicate_blocks_in_dependent_materialized_views: 1,
