@@ -2,8 +2,11 @@
  * Every acknowledged record reaches the lake exactly once, whatever instant
  * the ingest process dies at: SIGKILL in the middle of a load (several
  * times over), and a kill just before and just after an Iceberg commit
- * (failpoints in the writer).
+ * (failpoints in the writer), and a commit cut off while chDB wrote the
+ * table's next metadata file.
  */
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from './support/lake.ts';
 import { postJson, projectWithLake, startService, type RunningService } from './support/services.ts';
@@ -105,6 +108,31 @@ describe('ingest durability', () => {
     expect(crashing.child.signalCode).toBe('SIGKILL');
 
     await recover(project);
+    const counts = await lakeCounts(project);
+    expectExactlyOnce(new Set([1, 2, 3, ...ids]), counts);
+    expect(counts.size).toBe(23);
+  }, 60_000);
+
+  it('settles a commit cut off while chDB wrote its metadata file', async () => {
+    const lake = tempDir('lake');
+    const project = projectWithLake(lake, SETTINGS);
+    const ingest = await startService(['ingest'], project);
+    expect((await postJson(`${ingest.url}/v1/logs`, request([1, 2, 3]))).status).toBe(200);
+    await ingest.stop();
+
+    // Killed at the commit, after chDB created the next vN.metadata.json and before it wrote it.
+    const crashing = await startService(['ingest'], project, { HYB_FAILPOINT: 'before-commit' });
+    const ids = Array.from({ length: 20 }, (_, i) => 100 + i);
+    expect((await postJson(`${crashing.url}/v1/logs`, request(ids))).status).toBe(200);
+    await exited(crashing);
+    const metadata = join(lake, 'otel_logs', 'metadata');
+    const newest = Math.max(...readdirSync(metadata).map((name) => Number(/^v(\d+)\.metadata\.json$/.exec(name)?.[1] ?? 0)));
+    const torn = join(metadata, `v${newest + 1}.metadata.json`);
+    writeFileSync(torn, '');
+
+    const restarted = await startService(['ingest'], project);
+    await restarted.stop();
+    expect(restarted.stderr()).toContain(`removed ${torn}: torn by a crash mid-commit`);
     const counts = await lakeCounts(project);
     expectExactlyOnce(new Set([1, 2, 3, ...ids]), counts);
     expect(counts.size).toBe(23);

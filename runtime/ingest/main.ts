@@ -7,9 +7,9 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Session } from 'chdb';
 import type { HybConfig } from '../../schemas/config.ts';
-import { localLakePath } from '../lake/location.ts';
+import { dropTornMetadata, localLakePath } from '../lake/location.ts';
 import { listen } from '../serve.ts';
-import type { SourceName } from '../../schemas/sources.ts';
+import { sourceNames, type SourceName } from '../../schemas/sources.ts';
 import { ingestService, type SourceRows } from './service.ts';
 import { Wal, type WalPart } from './wal.ts';
 import { LakeWriter } from './writer.ts';
@@ -39,6 +39,8 @@ export async function serveIngest(options: ServeIngestOptions): Promise<string> 
     const lake = localLakePath(options.root, config.lake);
     mkdirSync(lake, { recursive: true });
     process.chdir(lake); // chDB checks local Iceberg paths against the working directory
+    // this process is the lake's one writer: a commit it died in leaves a torn metadata file
+    for (const source of sourceNames) for (const path of dropTornMetadata(lake, source)) log(`removed ${path}: torn by a crash mid-commit`);
   }
   // Tells `hyb seed --via direct` that the lake tables have a writer.
   const pidFile = join(stateDir, 'ingest.pid');

@@ -2,7 +2,7 @@
  * Where the lake's Iceberg tables are, as chDB table functions (to read) and
  * table engines (to write). One table per source, at `<lake>/<source>/`.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { quoteString as literal } from '../../compiler/sql/expr.ts';
 import type { HybConfig } from '../../schemas/config.ts';
@@ -24,6 +24,38 @@ export function localLakePath(root: string, lake: Extract<LakeConfig, { kind: 'l
 /** True when a local lake folder holds the source's Iceberg table. */
 export function localTableExists(lakeDir: string, source: SourceName): boolean {
   return existsSync(join(lakeDir, source, 'metadata'));
+}
+
+/**
+ * Removes a local table's newest `vN.metadata.json` files while they are not
+ * whole JSON, and returns their paths. chDB creates the next metadata file
+ * and then fills it, so a writer killed in between leaves an empty or cut
+ * file that every reader then fails on ("JSON object/array should start
+ * with corresponding opening bracket"). That commit never happened: without
+ * the file the table is its previous snapshot again, and the ingest's
+ * intent check sees the rows as not landed and replays them from its WAL.
+ * (An S3 object appears whole or not at all.)
+ */
+export function dropTornMetadata(lakeDir: string, source: SourceName): string[] {
+  const dir = join(lakeDir, source, 'metadata');
+  if (!existsSync(dir)) return [];
+  const versions = readdirSync(dir)
+    .map((name) => /^v(\d+)\.metadata\.json$/.exec(name))
+    .filter((match) => match !== null)
+    .map((match) => Number(match[1]))
+    .sort((a, b) => b - a);
+  const removed: string[] = [];
+  for (const version of versions) {
+    const path = join(dir, `v${version}.metadata.json`);
+    try {
+      JSON.parse(readFileSync(path, 'utf8'));
+      break;
+    } catch {
+      rmSync(path);
+      removed.push(path);
+    }
+  }
+  return removed;
 }
 
 /** A table function that reads a source's newest snapshot. */
