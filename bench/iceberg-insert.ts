@@ -1,19 +1,21 @@
 /**
  * Helper of bench/ingest.ts, its own process (one chDB per process): times
- * one JSONEachRow insert into a new Iceberg table; prints milliseconds.
+ * one append of a payload file to a new Iceberg table, the way the ingest
+ * commits (LakeTables.append); prints milliseconds.
  *
- *   tsx bench/iceberg-insert.ts LAKE_DIR ROWS.jsonl
+ *   tsx bench/iceberg-insert.ts LAKE_DIR ROWS.bin RowBinary|JSONEachRow
  */
 import { readFileSync } from 'node:fs';
 import { Session } from 'chdb';
-import { lakeTableDDL } from '../compiler/sql/sources.ts';
+import { LakeTables, type PayloadFormat } from '../runtime/lake/tables.ts';
 
-const [lake, file] = process.argv.slice(2);
+const [lake, file, format] = process.argv.slice(2);
 process.chdir(lake!);
-const session = new Session();
-session.query(lakeTableDDL('otel_logs', "IcebergLocal('otel_logs')"));
+const session = new Session(undefined, { connectionArgs: [`--user_files_path=${lake}`] });
+const tables = new LakeTables(session, { kind: 'local', path: lake! }, lake!);
+tables.ensure('otel_logs');
 const payload = readFileSync(file!);
 const started = performance.now();
-await session.insert({ table: 'otel_logs', values: payload, format: 'JSONEachRow', settings: { allow_experimental_insert_into_iceberg: 1 } });
+await tables.append('otel_logs', payload, format as PayloadFormat);
 process.stdout.write(`${performance.now() - started}\n`);
 session.close();

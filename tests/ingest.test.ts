@@ -192,7 +192,7 @@ describe('back-pressure and roll-over', () => {
 
   it('answers 503 with Retry-After while the writer is behind, and 429 when too many requests are in progress', async () => {
     // a buffer limit one request fills, and no time-based flush within the test
-    const project = projectWithLake(tempDir('lake'), { ingest: { maxBufferBytes: 2000, flushSeconds: 3600, maxConcurrentRequests: 1 } });
+    const project = projectWithLake(tempDir('lake'), { ingest: { maxBufferBytes: 300, flushSeconds: 3600, maxConcurrentRequests: 1 } });
     const service = await startService(['ingest'], project);
     try {
       const post = (body: BodyInit, init: RequestInit = {}) => fetch(`${service.url}/v1/logs`, { method: 'POST', body, headers: { 'content-type': 'application/json' }, ...init });

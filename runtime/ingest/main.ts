@@ -8,17 +8,19 @@ import { join, resolve } from 'node:path';
 import { Session } from 'chdb';
 import type { HybConfig } from '../../schemas/config.ts';
 import { dropTornMetadata, localLakePath } from '../lake/location.ts';
+import { toRowBinary } from '../lake/row-binary.ts';
+import { LakeTables } from '../lake/tables.ts';
 import { listen } from '../serve.ts';
 import { sourceNames, type SourceName } from '../../schemas/sources.ts';
 import { ingestService, type SourceRows } from './service.ts';
 import { Wal, type WalPart } from './wal.ts';
 import { LakeWriter } from './writer.ts';
 
-/** Rows → one JSONEachRow payload per source: what the WAL keeps and the lake insert takes. */
+/** Rows → one RowBinary payload per source: what the WAL keeps and the lake insert takes. */
 function toParts(rows: SourceRows): WalPart[] {
   return Object.entries(rows)
     .filter(([, list]) => list && list.length > 0)
-    .map(([source, list]) => ({ source: source as SourceName, rows: list!.length, payload: Buffer.from(list!.map((r) => JSON.stringify(r)).join('\n') + '\n') }));
+    .map(([source, list]) => ({ source: source as SourceName, rows: list!.length, payload: toRowBinary(source as SourceName, list!) }));
 }
 
 export interface ServeIngestOptions {
@@ -45,9 +47,10 @@ export async function serveIngest(options: ServeIngestOptions): Promise<string> 
   // Tells `hyb seed --via direct` that the lake tables have a writer.
   const pidFile = join(stateDir, 'ingest.pid');
   writeFileSync(pidFile, String(process.pid));
-  const session = new Session(join(stateDir, 'chdb'));
+  const staging = join(stateDir, 'staging');
+  const session = new Session(join(stateDir, 'chdb'), { connectionArgs: [`--user_files_path=${staging}`] });
   const { wal, records } = await Wal.open(join(stateDir, 'wal'));
-  const writer = new LakeWriter(session, config.lake, join(stateDir, 'state'), {
+  const writer = new LakeWriter(new LakeTables(session, config.lake, staging), join(stateDir, 'state'), {
     maxRows: settings.flushRows,
     maxBytes: settings.flushBytes,
     maxAgeMs: settings.flushSeconds * 1000,

@@ -1,12 +1,14 @@
 /**
  * The ingest write-ahead log. A request is acknowledged once its record is
  * written and fsynced here; the Iceberg commit comes later. One record per
- * request, holding the JSONEachRow payload of each source it touched, so a
+ * request, holding the RowBinary payload of each source it touched, so a
  * request is replayed whole or not at all.
  *
  * Record: u32 length of what follows the CRC | u32 CRC-32 of it | u64 seq |
- * u8 part count | parts: u8 source index, u32 row count, u32 byte length,
- * bytes. Appends that arrive while a write is in flight share the next
+ * u8 part count | parts: u8 source index (+ 0x80: RowBinary), u32 row
+ * count, u32 byte length, bytes. A part without the 0x80 flag holds
+ * JSONEachRow, as logs written before RowBinary did; it is converted when
+ * read. Appends that arrive while a write is in flight share the next
  * write and fsync (group commit). A torn record at the tail (a crash before
  * its fsync, so never acknowledged) is cut off on open.
  */
@@ -15,12 +17,16 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { sourceNames, type SourceName } from '../../schemas/sources.ts';
+import { toRowBinary } from '../lake/row-binary.ts';
 
 export interface WalPart {
   readonly source: SourceName;
   readonly rows: number;
+  /** RowBinary in the lake table's column order. */
   readonly payload: Buffer;
 }
+
+const ROW_BINARY = 0x80;
 
 export interface WalRecord {
   readonly seq: number;
@@ -40,7 +46,7 @@ function encode(record: WalRecord): Buffer {
     })(),
     ...record.parts.flatMap((part) => {
       const head = Buffer.alloc(9);
-      head.writeUInt8(sourceNames.indexOf(part.source), 0);
+      head.writeUInt8(sourceNames.indexOf(part.source) | ROW_BINARY, 0);
       head.writeUInt32LE(part.rows, 1);
       head.writeUInt32LE(part.payload.length, 5);
       return [head, part.payload];
@@ -65,10 +71,13 @@ function decodeSegment(data: Buffer): { records: WalRecord[]; validBytes: number
     const parts: WalPart[] = [];
     let p = 9;
     for (let i = 0; i < count; i++) {
-      const source = sourceNames[body.readUInt8(p)]!;
+      const tag = body.readUInt8(p);
+      const source = sourceNames[tag & ~ROW_BINARY]!;
       const rows = body.readUInt32LE(p + 1);
       const bytes = body.readUInt32LE(p + 5);
-      parts.push({ source, rows, payload: Buffer.from(body.subarray(p + 9, p + 9 + bytes)) });
+      const stored = Buffer.from(body.subarray(p + 9, p + 9 + bytes));
+      const payload = tag & ROW_BINARY ? stored : toRowBinary(source, stored.toString('utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>));
+      parts.push({ source, rows, payload });
       p += 9 + bytes;
     }
     records.push({ seq, parts });

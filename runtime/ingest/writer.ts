@@ -12,10 +12,8 @@
  */
 import { existsSync, fsyncSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Session } from 'chdb';
 import { sourceNames, type SourceName } from '../../schemas/sources.ts';
-import type { LakeConfig } from '../lake/location.ts';
-import { LakeTables } from '../lake/tables.ts';
+import type { LakeTables } from '../lake/tables.ts';
 import type { WalPart, WalRecord } from './wal.ts';
 
 export interface RollOver {
@@ -74,13 +72,12 @@ export class LakeWriter {
   #lastSeq = 0;
 
   constructor(
-    session: Session,
-    lake: LakeConfig,
+    tables: LakeTables,
     private readonly stateDir: string,
     private readonly rollOver: RollOver,
   ) {
     mkdirSync(stateDir, { recursive: true });
-    this.#tables = new LakeTables(session, lake);
+    this.#tables = tables;
   }
 
   /** Settles interrupted commits, then buffers the WAL records not yet in the lake. */

@@ -1,20 +1,35 @@
 /**
  * The lake's Iceberg tables as one chDB session writes them: attach an
  * existing table from its metadata, create a missing one (day-partitioned,
- * from schemas/), append JSONEachRow as one commit.
+ * from schemas/), append rows as one commit.
+ *
+ * Rows travel as RowBinary (row-binary.ts), which chDB parses 3–7 times
+ * faster than JSONEachRow. chDB's raw insert takes text formats only, so a
+ * RowBinary payload is staged as a file in the session's `user_files_path`
+ * and read with file(); JSONEachRow (test fixtures) goes in directly.
  */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Session } from 'chdb';
-import { lakeTableDDL } from '../../compiler/sql/sources.ts';
+import { quoteString } from '../../compiler/sql/expr.ts';
+import { lakeColumns, lakeTableDDL } from '../../compiler/sql/sources.ts';
 import type { SourceName } from '../../schemas/sources.ts';
 import { lakeWriteEngine, localTableExists, type LakeConfig } from './location.ts';
+
+export type PayloadFormat = 'RowBinary' | 'JSONEachRow';
 
 export class LakeTables {
   #ready = new Set<SourceName>();
 
+  /** `stagingDir` must be the session's `user_files_path` (`--user_files_path`). */
   constructor(
     private readonly session: Session,
     private readonly lake: LakeConfig,
-  ) {}
+    private readonly stagingDir: string,
+  ) {
+    mkdirSync(stagingDir, { recursive: true });
+  }
 
   /** True when the source's table exists (a local lake: in the working directory). */
   exists(source: SourceName): boolean {
@@ -50,8 +65,20 @@ export class LakeTables {
   }
 
   /** One Iceberg commit with every row of `payload`. */
-  async append(source: SourceName, payload: Buffer): Promise<void> {
+  async append(source: SourceName, payload: Buffer, format: PayloadFormat = 'RowBinary'): Promise<void> {
     this.ensure(source);
-    await this.session.insert({ table: source, values: payload, format: 'JSONEachRow', settings: { allow_experimental_insert_into_iceberg: 1 } });
+    if (format === 'JSONEachRow') {
+      await this.session.insert({ table: source, values: payload, format, settings: { allow_experimental_insert_into_iceberg: 1 } });
+      return;
+    }
+    const staged = join(this.stagingDir, `append-${randomUUID()}.bin`);
+    writeFileSync(staged, payload);
+    try {
+      await this.session.queryAsync(
+        `INSERT INTO ${source} SELECT * FROM file(${quoteString(staged)}, 'RowBinary', ${quoteString(lakeColumns(source))}) SETTINGS allow_experimental_insert_into_iceberg = 1`,
+      );
+    } finally {
+      rmSync(staged, { force: true });
+    }
   }
 }

@@ -22,8 +22,8 @@ mkdirSync(lake, { recursive: true });
 process.chdir(lake);
 const session = new Session(resolve(lake, '.writer', source), { connectionArgs: [`--user_files_path=${lake}`] });
 try {
-  const tables = new LakeTables(session, { kind: 'local', path: lake });
-  for (const file of inputs) await tables.append(source as SourceName, readFileSync(file));
+  const tables = new LakeTables(session, { kind: 'local', path: lake }, lake);
+  for (const file of inputs) await tables.append(source as SourceName, readFileSync(file), 'JSONEachRow');
 } finally {
   session.close();
 }

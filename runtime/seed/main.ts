@@ -7,15 +7,17 @@
  * About 1% of records arrive late: held back and sent with the next day's
  * data, hours after their timestamps, as offline clients do.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Session } from 'chdb';
 import type { HybConfig } from '../../schemas/config.ts';
 import type { SourceName } from '../../schemas/sources.ts';
 import { localLakePath } from '../lake/location.ts';
+import { toRowBinary } from '../lake/row-binary.ts';
 import { LakeTables } from '../lake/tables.ts';
 import { Progress } from '../progress.ts';
-import { generateDays, prng, toJsonEachRow, type Rows } from './generate.ts';
+import { generateDays, prng, type Rows } from './generate.ts';
 import { logsRequest, tracesRequest } from './otlp.ts';
 
 export interface SeedOptions {
@@ -135,19 +137,21 @@ function directSink(options: SeedOptions): Sink {
     mkdirSync(lake, { recursive: true });
     process.chdir(lake); // chDB checks local Iceberg paths against the working directory
   }
-  const session = new Session();
-  const tables = new LakeTables(session, config.lake);
+  const staging = mkdtempSync(join(tmpdir(), 'hyb-seed-'));
+  const session = new Session(undefined, { connectionArgs: [`--user_files_path=${staging}`] });
+  const tables = new LakeTables(session, config.lake, staging);
   return {
     async write(rows, advanced) {
       for (const source of ['otel_logs', 'otel_traces'] as SourceName[]) {
         const list = rows[source as keyof Rows];
         if (list.length === 0) continue;
-        await tables.append(source, Buffer.from(toJsonEachRow(list)));
+        await tables.append(source, toRowBinary(source, list));
         advanced(list.length);
       }
     },
     async close() {
       session.close();
+      rmSync(staging, { recursive: true, force: true });
     },
   };
 }
