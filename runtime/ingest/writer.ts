@@ -168,7 +168,7 @@ export class LakeWriter {
     writeDurably(this.#path(source, 'intent'), { ...after, rowsBefore: before.rows } satisfies Intent);
     failpoint('before-commit');
     try {
-      await this.#tables.append(source, Buffer.concat(buffer.parts.map((p) => p.payload)));
+      await this.#tables.append(source, buffer.parts.map((p) => p.payload));
     } catch (error) {
       // Not landed: keep the rows (ahead of newer ones) and the intent's
       // verdict for the restart; the next flush retries.

@@ -82,18 +82,43 @@ const digits = (s: string, from: number, to: number): number => {
   return n;
 };
 
-/** "YYYY-MM-DD hh:mm:ss[.ffffff]" (UTC), as the mappers write it, or microseconds → microseconds since the epoch. */
-function micros(v: Value): bigint {
-  if (v === undefined || v === null || v === '') return 0n;
-  if (typeof v === 'number' || typeof v === 'bigint') return BigInt(v);
+/** The last date parsed: rows of a batch mostly share their day. */
+let lastDate = '';
+let lastDayMs = 0;
+
+/**
+ * "YYYY-MM-DD hh:mm:ss[.ffffff]" (UTC), as the mappers write it, or a
+ * number of microseconds → microseconds since the epoch (exact as a double
+ * until the year 2255).
+ */
+function micros(v: Value): number | bigint {
+  if (v === undefined || v === null || v === '') return 0;
+  if (typeof v === 'number' || typeof v === 'bigint') return v;
   const s = String(v);
-  const fraction = s.length > 20 ? digits(`${s.slice(20, 26)}00000`, 0, 6) : 0;
-  const ms = Date.UTC(digits(s, 0, 4), digits(s, 5, 7) - 1, digits(s, 8, 10), digits(s, 11, 13), digits(s, 14, 16), digits(s, 17, 19));
-  const sep = s.length === 19 || (s.length > 20 && s.length <= 29 && s[19] === '.');
-  if (!sep || s[4] !== '-' || s[7] !== '-' || s[13] !== ':' || s[16] !== ':' || Number.isNaN(ms) || Number.isNaN(fraction)) {
-    throw new Error(`not a timestamp: ${JSON.stringify(s)}`);
+  const shape = (s.length === 19 || (s.length > 20 && s.length <= 29 && s[19] === '.')) && s[4] === '-' && s[7] === '-' && (s[10] === ' ' || s[10] === 'T') && s[13] === ':' && s[16] === ':';
+  if (!shape) throw new Error(`not a timestamp: ${JSON.stringify(s)}`);
+  if (lastDate === '' || !s.startsWith(lastDate)) {
+    lastDayMs = Date.UTC(digits(s, 0, 4), digits(s, 5, 7) - 1, digits(s, 8, 10));
+    lastDate = Number.isNaN(lastDayMs) ? '' : s.slice(0, 10);
   }
-  return BigInt(ms * 1000 + fraction);
+  const seconds = (digits(s, 11, 13) * 60 + digits(s, 14, 16)) * 60 + digits(s, 17, 19);
+  const fraction = s.length > 20 ? digits(`${s.slice(20, 26)}00000`, 0, 6) : 0;
+  const value = lastDayMs * 1000 + seconds * 1_000_000 + fraction;
+  if (lastDate === '' || Number.isNaN(value)) throw new Error(`not a timestamp: ${JSON.stringify(s)}`);
+  return value;
+}
+
+const TWO_32 = 2 ** 32;
+
+function int64(out: Out, v: number | bigint): void {
+  out.reserve(8);
+  if (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER && Number.isInteger(v)) {
+    out.buf.writeUInt32LE(v % TWO_32, out.at);
+    out.buf.writeUInt32LE(Math.floor(v / TWO_32), out.at + 4);
+    out.at += 8;
+  } else {
+    out.at = out.buf.writeBigInt64LE(BigInt.asIntN(64, BigInt(v)), out.at);
+  }
 }
 
 function writer(type: string): Write {
@@ -125,20 +150,14 @@ function writer(type: string): Write {
         out.at = out.buf.writeInt32LE(Number(v ?? 0) | 0, out.at);
       };
     case 'Int64':
-      return (out, v) => {
-        out.reserve(8);
-        out.at = out.buf.writeBigInt64LE(BigInt.asIntN(64, BigInt((v ?? 0) as number | bigint | string)), out.at);
-      };
+      return (out, v) => int64(out, typeof v === 'number' ? Math.trunc(v) : typeof v === 'bigint' ? v : BigInt((v ?? 0) as string | boolean));
     case 'Float64':
       return (out, v) => {
         out.reserve(8);
         out.at = out.buf.writeDoubleLE(Number(v ?? 0), out.at);
       };
     case 'DateTime64(6)':
-      return (out, v) => {
-        out.reserve(8);
-        out.at = out.buf.writeBigInt64LE(micros(v), out.at);
-      };
+      return (out, v) => int64(out, micros(v));
     default:
       throw new Error(`RowBinary: no writer for lake type ${type}`);
   }
@@ -155,10 +174,13 @@ function columnsOf(source: SourceName): { name: string; write: Write }[] {
   return list;
 }
 
+/** Reused by every call (they are synchronous): it grows to the largest payload once instead of doubling per call. */
+const scratch = new Out();
+
 /** The rows as one RowBinary payload for `source`'s lake table. */
 export function toRowBinary(source: SourceName, rows: readonly Record<string, Value>[]): Buffer {
   const columns = columnsOf(source);
-  const out = new Out();
-  for (const row of rows) for (const col of columns) col.write(out, row[col.name]);
-  return out.buf.subarray(0, out.at);
+  scratch.at = 0;
+  for (const row of rows) for (const col of columns) col.write(scratch, row[col.name]);
+  return Buffer.from(scratch.buf.subarray(0, scratch.at));
 }

@@ -9,7 +9,7 @@
  * and read with file(); JSONEachRow (test fixtures) goes in directly.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Session } from 'chdb';
 import { quoteString } from '../../compiler/sql/expr.ts';
@@ -64,15 +64,27 @@ export class LakeTables {
     return Number(this.session.query(`SELECT count() FROM ${source}`, 'TSV').trim());
   }
 
-  /** One Iceberg commit with every row of `payload`. */
-  async append(source: SourceName, payload: Buffer, format: PayloadFormat = 'RowBinary'): Promise<void> {
+  /** One Iceberg commit with every row of `payload` (its pieces in order). */
+  async append(source: SourceName, payload: Buffer | readonly Buffer[], format: PayloadFormat = 'RowBinary'): Promise<void> {
     this.ensure(source);
+    const pieces = Buffer.isBuffer(payload) ? [payload] : payload;
     if (format === 'JSONEachRow') {
-      await this.session.insert({ table: source, values: payload, format, settings: { allow_experimental_insert_into_iceberg: 1 } });
+      await this.session.insert({ table: source, values: Buffer.concat(pieces), format, settings: { allow_experimental_insert_into_iceberg: 1 } });
       return;
     }
     const staged = join(this.stagingDir, `append-${randomUUID()}.bin`);
-    writeFileSync(staged, payload);
+    const fd = openSync(staged, 'w');
+    try {
+      // writev takes at most IOV_MAX (1024) buffers a call
+      for (let i = 0; i < pieces.length; i += 1024) {
+        const chunk = pieces.slice(i, i + 1024);
+        const bytes = chunk.reduce((n, b) => n + b.length, 0);
+        const written = writevSync(fd, chunk);
+        if (written !== bytes) throw new Error(`staging ${staged}: wrote ${written} of ${bytes} bytes`);
+      }
+    } finally {
+      closeSync(fd);
+    }
     try {
       await this.session.queryAsync(
         `INSERT INTO ${source} SELECT * FROM file(${quoteString(staged)}, 'RowBinary', ${quoteString(lakeColumns(source))}) SETTINGS allow_experimental_insert_into_iceberg = 1`,

@@ -38,11 +38,23 @@ export const PAGES = ['/', '/pricing', '/docs', '/blog', '/signup', '/about'] as
 export const ROUTES = ['/api/users/:id', '/api/orders', '/api/search', '/api/login'] as const;
 export const EXCEPTIONS = ['TypeError', 'NetworkError', 'RangeError', 'AuthError', 'TimeoutError'] as const;
 
+const pad2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
+const DAY_MS = 86_400_000;
+/** The last day formatted: rows of a batch mostly share their day. */
+let lastDay = NaN;
+let lastDate = '';
+
 /** `YYYY-MM-DD HH:MM:SS.ffffff` in UTC: microseconds, which both the lake and MergeTree keep. */
 export function formatTimestamp(micros: number): string {
-  const date = new Date(Math.floor(micros / 1000));
-  const frac = String(micros % 1_000_000).padStart(6, '0');
-  return `${date.toISOString().slice(0, 19).replace('T', ' ')}.${frac}`;
+  const seconds = Math.floor(micros / 1_000_000);
+  const day = Math.floor(seconds / 86_400);
+  if (day !== lastDay) {
+    lastDay = day;
+    lastDate = new Date(day * DAY_MS).toISOString().slice(0, 10);
+  }
+  const inDay = seconds - day * 86_400;
+  const frac = String(micros - seconds * 1_000_000).padStart(6, '0');
+  return `${lastDate} ${pad2(Math.floor(inDay / 3600))}:${pad2(Math.floor(inDay / 60) % 60)}:${pad2(inDay % 60)}.${frac}`;
 }
 
 const hex = (rand: () => number, bytes: number) =>
