@@ -52,6 +52,7 @@ Commands:
   sync              load new lake data files into ClickHouse (exactly once)
     --backfill      empty the raw tables and rollups, reload the whole lake
     --every S       keep syncing, a pass every S seconds
+    --push          send every file's rows from this process, even to a server that reads the lake itself
   help              this text
 
 Options:
@@ -303,8 +304,11 @@ async function migrateCommand(argv: readonly string[]): Promise<number> {
 async function syncCommand(argv: readonly string[]): Promise<number> {
   const { values } = parseArgs({
     args: [...argv],
-    options: { root: { type: 'string', default: '.' }, backfill: { type: 'boolean', default: false }, every: { type: 'string' } },
+    options: { root: { type: 'string', default: '.' }, backfill: { type: 'boolean', default: false }, every: { type: 'string' }, push: { type: 'boolean', default: false } },
   });
+  const push = values.push;
+  /** "N file(s), M rows (K read by ClickHouse from the lake)" */
+  const summary = (result: { files: number; rows: number; direct: number }) => `${result.files} file(s), ${result.rows} rows${result.files > 0 ? ` (${result.direct} read by ClickHouse from the lake)` : ''}`;
   const every = values.every === undefined ? undefined : Number(values.every);
   if (every !== undefined && !(every > 0)) throw new HybError('HYB_USAGE', `--every: '${values.every}' is not a positive number of seconds`);
   const root = resolve(values.root);
@@ -330,8 +334,8 @@ async function syncCommand(argv: readonly string[]): Promise<number> {
         const started = Date.now();
         try {
           release = await tierLock(root, 'sync');
-          const result = await syncOnce(reader, client);
-          if (result.files > 0) process.stderr.write(`hyb sync: ${result.files} file(s), ${result.rows} rows\n`);
+          const result = await syncOnce(reader, client, { push });
+          if (result.files > 0) process.stderr.write(`hyb sync: ${summary(result)}\n`);
         } catch (error) {
           process.stderr.write(`hyb sync: ${(error as Error).message}\n`);
         } finally {
@@ -342,12 +346,15 @@ async function syncCommand(argv: readonly string[]): Promise<number> {
       }
     }
     let bar: InstanceType<typeof Progress> | undefined;
-    const result = await syncOnce(reader, client, (done, total) => {
-      bar ??= new Progress('hyb sync', total, ' files');
-      if (done < total) bar.update(done);
-      else bar.finish(done);
+    const result = await syncOnce(reader, client, {
+      push,
+      progress: (done, total) => {
+        bar ??= new Progress('hyb sync', total, ' files');
+        if (done < total) bar.update(done);
+        else bar.finish(done);
+      },
     });
-    process.stderr.write(`hyb sync: ${result.files} file(s), ${result.rows} rows\n`);
+    process.stderr.write(`hyb sync: ${summary(result)}\n`);
     return 0;
   } catch (error) {
     throw error instanceof HybError ? error : new HybError('HYB_SYNC', (error as Error).message);

@@ -94,7 +94,10 @@ describe('migrate and sync', () => {
     seed(['--days', '3', '--events', '6000', '--seed', '21', '--start', day(-4)]);
     const sync = hyb(['sync'], project);
     expect(sync.status, sync.stderr).toBe(0);
-    expect(sync.stderr).toMatch(/hyb sync: \d+ file\(s\), \d+ rows/);
+    // the embedded store reaches the local lake: it loads every file itself
+    const [, files, direct] = /hyb sync: (\d+) file\(s\), \d+ rows \((\d+) read by ClickHouse from the lake\)/.exec(sync.stderr) ?? [];
+    expect(Number(files)).toBeGreaterThan(0);
+    expect(direct).toBe(files);
     await expectMvEqualsFallback();
     const state = (await (await client.query({ query: 'SELECT source, files, last_error FROM hyb_sync_state FINAL ORDER BY source', format: 'JSONEachRow' })).json()) as { source: string; files: string; last_error: string }[];
     expect(state.find((s) => s.source === 'otel_logs')).toMatchObject({ last_error: '' });
@@ -115,12 +118,15 @@ describe('migrate and sync', () => {
   it(`loads every row exactly once after each of ${KILLS} SIGKILLs at random points: after every rerun the MVs answer as the lake does`, async () => {
     expect(hyb(['migrate'], project).status).toBe(0); // idempotent; lets this test run alone
     engine ??= openEngine(lake);
-    const sync = (env: Record<string, string> = {}) => spawn(process.execPath, [join(projectRoot, 'bin/hyb.mjs'), 'sync'], { cwd: project, stdio: 'ignore', env: { ...process.env, ...env } });
+    // odd rounds push the rows through the sync process (--push); even ones have the store read the lake
+    const sync = (push: boolean, env: Record<string, string> = {}) =>
+      spawn(process.execPath, [join(projectRoot, 'bin/hyb.mjs'), 'sync', ...(push ? ['--push'] : [])], { cwd: project, stdio: 'ignore', env: { ...process.env, ...env } });
     const exitOf = (child: ReturnType<typeof sync>) => new Promise<NodeJS.Signals | number>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code!)));
     /** A sync to the end, then: each source's raw table holds the lake's rows once, and every MV answers as the lake does. */
-    const rerunAndCheck = async () => {
-      const rerun = hyb(['sync'], project);
+    const rerunAndCheck = async (push: boolean) => {
+      const rerun = hyb(['sync', ...(push ? ['--push'] : [])], project);
       expect(rerun.status, rerun.stderr).toBe(0);
+      expect(rerun.stderr).toMatch(push ? /hyb sync: (0 file\(s\)|\d+ file\(s\), \d+ rows \(0 read)/ : /hyb sync: (0 file\(s\)|(\d+) file\(s\), \d+ rows \(\2 read)/);
       await expectMvEqualsFallback(); // attaches the lake views the counts read
       for (const source of ['otel_logs', 'otel_traces']) {
         const lakeRows = Number((queryJson(engine, `SELECT count() AS n FROM lake.${source}`, {}).data[0] as { n: number }).n);
@@ -142,8 +148,11 @@ describe('migrate and sync', () => {
     // appendToLake's tables: the lake's, which the seed has just made
     engine.query('CREATE DATABASE IF NOT EXISTS writer');
     for (const source of ['otel_logs', 'otel_traces']) engine.query(`CREATE TABLE IF NOT EXISTS writer.${source} ENGINE = IcebergLocal('${source}')`);
-    expect(await exitOf(sync({ HYB_FAILPOINT: 'after-sync-insert' }))).toBe('SIGKILL');
-    await rerunAndCheck();
+    for (const push of [false, true]) {
+      await appendToLake({ seed: 90 + Number(push), start: day(-12), days: 1, sessionsPerDay: 45, users: 30 });
+      expect(await exitOf(sync(push, { HYB_FAILPOINT: 'after-sync-insert' }))).toBe('SIGKILL');
+      await rerunAndCheck(push);
+    }
 
     let kills = 0;
     let midWork = 0;
@@ -151,7 +160,8 @@ describe('migrate and sync', () => {
       // New lake files for this round (two days, both sources: four commits), some of them late rows.
       await appendToLake({ seed: 100 + round, start: day(-3 - (round % 8)), days: 2, sessionsPerDay: 45, users: 30 });
       const before = await count('SELECT count() AS n FROM hyb_sync_files FINAL');
-      const child = sync();
+      const push = round % 2 === 1;
+      const child = sync(push);
       const exit = exitOf(child);
       let exited = false;
       void exit.then(() => (exited = true));
@@ -165,7 +175,7 @@ describe('migrate and sync', () => {
       if ((await exit) !== 'SIGKILL') continue; // it finished first: not a kill; the check below would hold trivially
       kills += 1;
       if ((await count('SELECT count() AS n FROM hyb_sync_files FINAL')) > before) midWork += 1;
-      await rerunAndCheck();
+      await rerunAndCheck(push);
     }
     console.log(`sync crash safety: ${kills} SIGKILLs survived (${midWork} after loading part of the new files), each followed by a rerun with raw == lake and every MV == its fallback`);
     expect(kills).toBe(KILLS);

@@ -7,7 +7,15 @@
  * Exactly once: each file goes in as one INSERT with a deduplication token
  * derived from its path (also for the MVs it fires), and is recorded only
  * after; a sync killed in between re-sends the file and ClickHouse drops it
- * as a duplicate. The file travels as Parquet, untouched.
+ * as a duplicate.
+ *
+ * Two ways a file gets there. When the ClickHouse server can read the lake
+ * itself (the embedded store with a local lake, a server given the S3
+ * lake's keys), it loads the file straight from the lake with its own
+ * Iceberg table function: nothing passes through this process, and the
+ * rows are decoded once. Otherwise this process reads the file and sends
+ * it as Parquet. Which one is probed per source and pass: the server counts
+ * the first new file's rows, and only the lake's own count lets it load.
  */
 import { mkdirSync } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -15,6 +23,7 @@ import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { Session } from 'chdb';
 import type { HybConfig } from '../../schemas/config.ts';
 import { sourceNames, sources, type SourceName } from '../../schemas/sources.ts';
+import { quoteIdent } from '../../compiler/sql/expr.ts';
 import { lakeReadFunction, localLakePath, localTableExists } from '../lake/location.ts';
 
 const STATE_DDL = [
@@ -61,6 +70,11 @@ export class LakeReader {
     }
   }
 
+  /** The table function that reads the source's Iceberg table (what a server that reaches the lake runs too). */
+  tableFunction(source: SourceName): string {
+    return lakeReadFunction(this.root, this.config.lake, source);
+  }
+
   /** One data file's rows as Parquet. */
   async parquet(source: SourceName, path: string): Promise<Uint8Array> {
     const result = await this.#session.queryBindAsync(`SELECT * FROM ${lakeReadFunction(this.root, this.config.lake, source)} WHERE _path = {path:String}`, { path }, { format: 'Parquet' });
@@ -84,42 +98,78 @@ export async function insertParquet(client: ClickHouseClient, table: string, par
 export interface SyncReport {
   readonly files: number;
   readonly rows: number;
+  /** Of `files`, those the server loaded from the lake itself. */
+  readonly direct: number;
+}
+
+export interface SyncOptions {
+  /** Called with (done, total) in files. */
+  readonly progress?: (done: number, total: number) => void;
+  /** Always send the rows through this process, even when the server could read the lake. */
+  readonly push?: boolean;
 }
 
 export async function prepare(client: ClickHouseClient): Promise<void> {
   for (const ddl of STATE_DDL) await client.command({ query: ddl });
 }
 
-/** One pass over every source; `progress(done, total)` in files. */
-export async function syncOnce(reader: LakeReader, client: ClickHouseClient, progress?: (done: number, total: number) => void): Promise<SyncReport> {
+/** Whether the server reads `file` from the lake itself: its count of the file's rows through its own table function equals the lake's. */
+async function serverReadsLake(client: ClickHouseClient, reader: LakeReader, source: SourceName, file: LakeFile): Promise<boolean> {
+  try {
+    const result = await client.query({ query: `SELECT count() AS n FROM ${reader.tableFunction(source)} WHERE _path = {path:String}`, query_params: { path: file.path }, format: 'JSONEachRow' });
+    const [row] = (await result.json()) as { n: string | number }[];
+    return Number(row?.n) === file.rows;
+  } catch {
+    return false; // not in its reach (another machine, no keys, no such table function): push instead
+  }
+}
+
+/** One pass over every source. */
+export async function syncOnce(reader: LakeReader, client: ClickHouseClient, options: SyncOptions = {}): Promise<SyncReport> {
+  const { progress } = options;
   await prepare(client);
-  const todo: { source: SourceName; file: LakeFile }[] = [];
+  const todo: { source: SourceName; file: LakeFile; direct: boolean }[] = [];
   for (const source of sourceNames) {
     const loaded = new Set(
       ((await (await client.query({ query: 'SELECT path FROM hyb_sync_files FINAL WHERE source = {source:String}', query_params: { source }, format: 'JSONEachRow' })).json()) as { path: string }[]).map((r) => r.path),
     );
-    for (const file of await reader.files(source)) if (!loaded.has(file.path)) todo.push({ source, file });
+    const files = (await reader.files(source)).filter((file) => !loaded.has(file.path));
+    const direct = files.length > 0 && !options.push && (await serverReadsLake(client, reader, source, files[0]!));
+    for (const file of files) todo.push({ source, file, direct });
   }
   let rows = 0;
+  let direct = 0;
   const errors = new Map<SourceName, string>();
-  // The next file is read from the lake while the store loads this one.
+  // A file the server does not read itself is read from the lake here while the server loads the one before.
   const read = (i: number) => {
-    const next = todo[i] && reader.parquet(todo[i].source, todo[i].file.path);
+    const next = todo[i] && !todo[i].direct ? reader.parquet(todo[i].source, todo[i].file.path) : undefined;
     next?.catch(() => {}); // a failed read is reported when its turn comes
     return next;
   };
   let ahead = read(0);
-  for (const [i, { source, file }] of todo.entries()) {
+  for (const [i, item] of todo.entries()) {
+    const { source, file } = item;
     progress?.(i, todo.length);
-    const current = ahead!;
+    const current = ahead;
     ahead = read(i + 1);
     if (errors.has(source)) continue; // one failure stops that source; the next sync retries it
+    const settings: ClickHouseSettings = {
+      insert_deduplication_token: `hyb-sync:${source}:${file.path}`,
+      deduplicate_blocks_in_dependent_materialized_views: 1,
+    };
     try {
-      const parquet = await current;
-      await insertParquet(client, source, parquet, {
-        insert_deduplication_token: `hyb-sync:${source}:${file.path}`,
-        deduplicate_blocks_in_dependent_materialized_views: 1,
-      });
+      if (item.direct) {
+        // One reading stream, so a rerun cuts the file into the same blocks the token numbers.
+        const columns = sources[source].columns.map((c) => quoteIdent(c.name)).join(', ');
+        await client.command({
+          query: `INSERT INTO ${source} (${columns}) SELECT ${columns} FROM ${reader.tableFunction(source)} WHERE _path = {path:String}`,
+          query_params: { path: file.path },
+          clickhouse_settings: { ...settings, max_threads: 1 },
+        });
+        direct += 1;
+      } else {
+        await insertParquet(client, source, (await current)!, settings);
+      }
       // Crash tests: HYB_FAILPOINT=after-sync-insert kills the process between the load and its record.
       if (process.env.HYB_FAILPOINT === 'after-sync-insert') process.kill(process.pid, 'SIGKILL');
       await client.insert({ table: 'hyb_sync_files', values: [{ source, path: file.path, rows: file.rows, loaded_at: now() }], format: 'JSONEachRow' });
@@ -131,9 +181,8 @@ export async function syncOnce(reader: LakeReader, client: ClickHouseClient, pro
   progress?.(todo.length, todo.length);
   await recordState(client, errors);
   if (errors.size > 0) throw new Error(`sync failed for ${[...errors].map(([s, m]) => `${s}: ${m}`).join('; ')}`);
-  return { files: todo.length, rows };
+  return { files: todo.length, rows, direct };
 }
-
 
 /** Per source: files and rows loaded, the newest event, the lag behind it, the last error. */
 async function recordState(client: ClickHouseClient, errors: ReadonlyMap<SourceName, string>): Promise<void> {
