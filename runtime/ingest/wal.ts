@@ -143,12 +143,13 @@ export class Wal {
         const records = batch.map((b) => encode(b.record));
         const bytes = records.reduce((n, r) => n + r.length, 0);
         const { bytesWritten } = await this.#file!.writev(records);
-        // a short write leaves a torn tail, cut off on the next open; never acknowledged
         if (bytesWritten !== bytes) throw new Error(`WAL: wrote ${bytesWritten} of ${bytes} bytes`);
         await this.#file!.sync();
         this.#segmentBytes += bytes;
         for (const b of batch) b.done();
       } catch (error) {
+        // Never acknowledged; cut what part of it reached the file, so the next records follow whole ones.
+        await this.#file?.truncate(this.#segmentBytes).catch(() => undefined);
         for (const b of batch) b.done(error as Error);
       }
     }

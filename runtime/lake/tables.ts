@@ -9,7 +9,7 @@
  * and read with file(); JSONEachRow (test fixtures) goes in directly.
  */
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, rmSync, writevSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, rmSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Session } from 'chdb';
 import { quoteString } from '../../compiler/sql/expr.ts';
@@ -18,6 +18,8 @@ import type { SourceName } from '../../schemas/sources.ts';
 import { lakeWriteEngine, localTableExists, type LakeConfig } from './location.ts';
 
 export type PayloadFormat = 'RowBinary' | 'JSONEachRow';
+
+const STAGED_PREFIX = 'hyb-append-';
 
 export class LakeTables {
   #ready = new Set<SourceName>();
@@ -29,6 +31,8 @@ export class LakeTables {
     private readonly stagingDir: string,
   ) {
     mkdirSync(stagingDir, { recursive: true });
+    // staged by a process killed mid-commit; this session is the only one staging here
+    for (const name of readdirSync(stagingDir)) if (name.startsWith(STAGED_PREFIX)) rmSync(join(stagingDir, name), { force: true });
   }
 
   /** True when the source's table exists (a local lake: in the working directory). */
@@ -72,20 +76,20 @@ export class LakeTables {
       await this.session.insert({ table: source, values: Buffer.concat(pieces), format, settings: { allow_experimental_insert_into_iceberg: 1 } });
       return;
     }
-    const staged = join(this.stagingDir, `append-${randomUUID()}.bin`);
-    const fd = openSync(staged, 'w');
+    const staged = join(this.stagingDir, `${STAGED_PREFIX}${randomUUID()}.bin`);
     try {
-      // writev takes at most IOV_MAX (1024) buffers a call
-      for (let i = 0; i < pieces.length; i += 1024) {
-        const chunk = pieces.slice(i, i + 1024);
-        const bytes = chunk.reduce((n, b) => n + b.length, 0);
-        const written = writevSync(fd, chunk);
-        if (written !== bytes) throw new Error(`staging ${staged}: wrote ${written} of ${bytes} bytes`);
+      const fd = openSync(staged, 'w');
+      try {
+        // writev takes at most IOV_MAX (1024) buffers a call
+        for (let i = 0; i < pieces.length; i += 1024) {
+          const chunk = pieces.slice(i, i + 1024);
+          const bytes = chunk.reduce((n, b) => n + b.length, 0);
+          const written = writevSync(fd, chunk);
+          if (written !== bytes) throw new Error(`staging ${staged}: wrote ${written} of ${bytes} bytes`);
+        }
+      } finally {
+        closeSync(fd);
       }
-    } finally {
-      closeSync(fd);
-    }
-    try {
       await this.session.queryAsync(
         `INSERT INTO ${source} SELECT * FROM file(${quoteString(staged)}, 'RowBinary', ${quoteString(lakeColumns(source))}) SETTINGS allow_experimental_insert_into_iceberg = 1`,
       );
