@@ -4,6 +4,7 @@ import type { HybConfig } from '../schemas/config.ts';
 import { CompileCache, compileMetrics, type CompileResult } from './compile.ts';
 import { loadConfig } from './config.ts';
 import type { Diagnostic } from './diagnostics.ts';
+import { bootFormatHelper } from './format.ts';
 import { loadMetrics, type MetricLoader } from './load.ts';
 import { locateDiagnostics } from './locate.ts';
 
@@ -22,6 +23,7 @@ export async function compileProject(
   root: string,
   options: { version?: number; metricsDir?: string; loader?: MetricLoader; cache?: CompileCache } = {},
 ): Promise<ProjectCompile> {
+  if (!options.loader) bootFormatHelper(root); // one-shot: the formatting thread boots while the metrics load
   const config = await loadConfig(root, options.version);
   const dir = options.metricsDir ?? join(root, 'metrics');
   const loaded = options.loader ? await options.loader.load(root, dir) : await loadMetrics(root, dir);
