@@ -49,6 +49,7 @@ Commands:
     --plan          print what would be created; change nothing
     --drop-removed  also drop the objects of metrics no longer declared
     --wait S        wait up to S seconds for a running sync pass (default 120)
+    --push          backfill by sending each file's rows from here, even to a server that reads the lake itself
   sync              load new lake data files into ClickHouse (exactly once)
     --backfill      empty the raw tables and rollups, reload the whole lake
     --every S       keep syncing, a pass every S seconds
@@ -251,7 +252,13 @@ async function clickhouseClient(root: string) {
 async function migrateCommand(argv: readonly string[]): Promise<number> {
   const { values } = parseArgs({
     args: [...argv],
-    options: { root: { type: 'string', default: '.' }, plan: { type: 'boolean', default: false }, 'drop-removed': { type: 'boolean', default: false }, wait: { type: 'string', default: '120' } },
+    options: {
+      root: { type: 'string', default: '.' },
+      plan: { type: 'boolean', default: false },
+      'drop-removed': { type: 'boolean', default: false },
+      wait: { type: 'string', default: '120' },
+      push: { type: 'boolean', default: false },
+    },
   });
   const waitSeconds = Number(values.wait);
   if (!(waitSeconds >= 0)) throw new HybError('HYB_USAGE', `--wait: '${values.wait}' is not a number of seconds`);
@@ -272,7 +279,7 @@ async function migrateCommand(argv: readonly string[]): Promise<number> {
       process.stderr.write(`hyb migrate --plan: ${steps.length === 0 ? 'up to date' : `${steps.length} object(s) to create`}\n`);
       return 0;
     }
-    const { LakeReader } = await import('../runtime/sync/sync.ts');
+    const [{ LakeReader }, { lakeReadFunction }] = await Promise.all([import('../runtime/sync/sync.ts'), import('../runtime/lake/location.ts')]);
     const { Progress } = await import('../runtime/progress.ts');
     release = await tierLock(root, 'migrate', waitSeconds * 1000); // a sync pass is short: wait for it
     let reader: InstanceType<typeof LakeReader> | undefined;
@@ -280,7 +287,11 @@ async function migrateCommand(argv: readonly string[]): Promise<number> {
     const result = await migrate(client, compiled, {
       dropRemoved: values['drop-removed'],
       // the lake is opened only when a new version has synced data to backfill
-      files: { parquet: (source, path) => (reader ??= new LakeReader(root, config)).parquet(source, path) },
+      files: {
+        parquet: (source, path) => (reader ??= new LakeReader(root, config)).parquet(source, path),
+        tableFunction: (source) => lakeReadFunction(root, config.lake, source),
+        push: values.push,
+      },
       progress: (metric, done, total) => {
         const bar = bars.get(metric) ?? bars.set(metric, new Progress(`backfill ${metric}`, total, ' files')).get(metric)!;
         if (done < total) bar.update(done);
@@ -289,6 +300,7 @@ async function migrateCommand(argv: readonly string[]): Promise<number> {
     });
     reader?.close();
     for (const step of result.created) process.stdout.write(`created ${step.kind} ${step.object}\n`);
+    for (const b of result.backfilled) process.stdout.write(`backfilled ${b.target} from ${b.files} file(s) (${b.direct} read by ClickHouse from the lake)\n`);
     for (const target of result.ready) process.stdout.write(`ready ${target}\n`);
     for (const object of result.dropped) process.stdout.write(`dropped ${object}\n`);
     for (const object of result.kept) process.stdout.write(`kept ${object} (its metric is gone; --drop-removed drops it)\n`);

@@ -198,6 +198,10 @@ describe('migrate and sync', () => {
     expect(readyAt, run.stdout).toBeGreaterThanOrEqual(0);
     expect(lines.indexOf(`dropped ${before.sql.target}`)).toBeGreaterThan(readyAt);
     expect(run.stderr).toMatch(/backfill top_pages \[#+\]/);
+    // the store reaches the lake: it read every file of the backfill itself
+    const [, files, direct] = new RegExp(`backfilled ${after.sql.target} from (\\d+) file\\(s\\) \\((\\d+) read by ClickHouse`).exec(run.stdout) ?? [];
+    expect(Number(files)).toBeGreaterThan(0);
+    expect(direct).toBe(files);
 
     // the backfilled version answers as the lake does, without a new sync
     engine ??= openEngine(lake);
@@ -209,6 +213,15 @@ describe('migrate and sync', () => {
     expect(tables).not.toContain(before.sql.mv);
     const states = (await (await client.query({ query: 'SELECT object, state FROM hyb_migrations FINAL WHERE metric = {m:String}', query_params: { m: 'top_pages' }, format: 'JSONEachRow' })).json()) as { object: string; state: string }[];
     expect(states).toEqual(expect.arrayContaining([{ object: after.sql.target, state: 'ready' }, { object: before.sql.target, state: 'dropped' }]));
+
+    // changed again, backfilled with --push: the rows go through hyb migrate, and the answer is the same
+    writeFileSync(file, readFileSync(file, 'utf8').replace("sessions: uniq(logs.attr('session.id')) },", "sessions: uniq(logs.attr('session.id')), services: uniq(logs.col('ServiceName')) },"));
+    const third = (await compileProject(project)).metrics.find((m) => m.ir.name === 'top_pages')!;
+    const pushed = hyb(['migrate', '--push'], project);
+    expect(pushed.status, pushed.stderr).toBe(0);
+    expect(pushed.stdout).toMatch(new RegExp(`backfilled ${third.sql.target} from [1-9]\\d* file\\(s\\) \\(0 read by ClickHouse`));
+    const again = (await (await client.query({ query: third.sql.mvQuery!, query_params: range, format: 'JSON', clickhouse_settings: { output_format_json_quote_64bit_integers: 0 } })).json()) as JsonResult;
+    expectSameRows(again, queryJson(engine, third.sql.fallbackQuery, range), floatColumns(third));
   }, 120_000);
 
   it('keeps a removed metric\'s objects unless told to drop them', async () => {

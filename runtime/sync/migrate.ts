@@ -18,7 +18,7 @@ import type { ProjectCompile } from '../../compiler/project.ts';
 import { backfillTable } from '../../compiler/sql/metric.ts';
 import { rawTableDDL } from '../../compiler/sql/sources.ts';
 import { sourceNames, type SourceName } from '../../schemas/sources.ts';
-import { insertParquet, now } from './sync.ts';
+import { insertFromLake, insertParquet, now, serverReadsLake } from './sync.ts';
 
 export interface Step {
   readonly object: string;
@@ -29,15 +29,27 @@ export interface Step {
   readonly statement: string;
 }
 
-/** Reads lake data files as Parquet (sync.ts's LakeReader). */
+/** The lake's data files, for a backfill: read here as Parquet (sync.ts's LakeReader), or by the server through its table function. */
 export interface FileSource {
   parquet(source: SourceName, path: string): Promise<Uint8Array>;
+  /** The Iceberg table function a server that reaches the lake reads `source` with. */
+  tableFunction(source: SourceName): string;
+  /** Always send the rows from here, as `hyb sync --push` does. */
+  readonly push?: boolean;
+}
+
+export interface Backfill {
+  readonly target: string;
+  readonly files: number;
+  /** Of `files`, those the server read from the lake itself. */
+  readonly direct: number;
 }
 
 export interface MigrateReport {
   readonly created: Step[];
   readonly ready: string[];
   readonly dropped: string[];
+  readonly backfilled: Backfill[];
   /** Objects of metrics no longer declared, kept because dropRemoved was not set. */
   readonly kept: string[];
 }
@@ -97,6 +109,7 @@ export async function migrate(
 
   // New metric versions: create, backfill, mark ready.
   const ready: string[] = [];
+  const backfilled: Backfill[] = [];
   const byMetric = new Map<string, Step[]>();
   for (const step of steps) if (step.kind !== 'source') byMetric.set(step.metric, [...(byMetric.get(step.metric) ?? []), step]);
   for (const [metric, objects] of byMetric) {
@@ -106,7 +119,10 @@ export async function migrate(
       created.push(step);
     }
     const m = compiled.metrics.find((x) => x.ir.name === metric)!;
-    if (m.sql.backfill) await backfill(client, m.ir.source as SourceName, m.sql.backfill, options.files, (done, total) => options.progress?.(metric, done, total));
+    if (m.sql.backfill) {
+      const loaded = await backfill(client, m.ir.source as SourceName, m.sql.backfill, options.files, (done, total) => options.progress?.(metric, done, total));
+      if (loaded.files > 0) backfilled.push({ target: m.sql.target!, ...loaded });
+    }
     for (const step of objects) await record(client, step, 'ready');
     ready.push(m.sql.target!);
   }
@@ -127,7 +143,7 @@ export async function migrate(
     await record(client, r, 'dropped');
     dropped.push(r.object);
   }
-  return { created, ready, dropped, kept };
+  return { created, ready, dropped, backfilled, kept };
 }
 
 /**
@@ -135,27 +151,38 @@ export async function migrate(
  * each file is staged in a Memory copy of the source table and put through
  * the MV's own SELECT.
  */
-async function backfill(client: ClickHouseClient, source: SourceName, statement: string, files: FileSource | undefined, progress: (done: number, total: number) => void): Promise<void> {
+async function backfill(
+  client: ClickHouseClient,
+  source: SourceName,
+  statement: string,
+  files: FileSource | undefined,
+  progress: (done: number, total: number) => void,
+): Promise<{ files: number; direct: number }> {
   // Never synced: nothing to backfill (asked first, so the client logs no error).
   const exists = (await (await client.query({ query: 'EXISTS TABLE hyb_sync_files', format: 'JSONEachRow' })).json()) as { result: number }[];
-  if (!exists[0]?.result) return;
-  const synced = (await (
-    await client.query({ query: 'SELECT path FROM hyb_sync_files FINAL WHERE source = {source:String} ORDER BY path', query_params: { source }, format: 'JSONEachRow' })
-  ).json()) as { path: string }[];
-  if (synced.length === 0) return;
+  if (!exists[0]?.result) return { files: 0, direct: 0 };
+  const synced = (
+    (await (
+      await client.query({ query: 'SELECT path, rows FROM hyb_sync_files FINAL WHERE source = {source:String} ORDER BY path', query_params: { source }, format: 'JSONEachRow' })
+    ).json()) as { path: string; rows: string | number }[]
+  ).map((r) => ({ path: r.path, rows: Number(r.rows) }));
+  if (synced.length === 0) return { files: 0, direct: 0 };
   if (!files) throw new Error(`${source}: ${synced.length} synced lake file(s) to backfill, and no lake reader`);
+  // as hyb sync: the server loads the files itself when it reaches the lake
+  const direct = !files.push && (await serverReadsLake(client, files.tableFunction(source), synced[0]!));
   const staging = backfillTable(source);
   await client.command({ query: `CREATE TABLE IF NOT EXISTS ${staging} AS ${source} ENGINE = Memory` });
   try {
     for (const [i, { path }] of synced.entries()) {
       progress(i, synced.length);
       await client.command({ query: `TRUNCATE TABLE ${staging}` });
-      const parquet = await files.parquet(source, path);
-      await insertParquet(client, staging, parquet);
+      if (direct) await insertFromLake(client, files.tableFunction(source), source, path, staging);
+      else await insertParquet(client, staging, await files.parquet(source, path));
       await client.command({ query: statement });
     }
     progress(synced.length, synced.length);
   } finally {
     await client.command({ query: `DROP TABLE IF EXISTS ${staging}` });
   }
+  return { files: synced.length, direct: direct ? synced.length : 0 };
 }

@@ -31,7 +31,7 @@ const STATE_DDL = [
   "CREATE TABLE IF NOT EXISTS hyb_sync_state (source LowCardinality(String), files UInt64, rows UInt64, synced_at DateTime64(3, 'UTC'), newest_event Nullable(DateTime64(6, 'UTC')), lag_seconds Nullable(Float64), last_error String) ENGINE = ReplacingMergeTree(synced_at) ORDER BY source",
 ];
 
-interface LakeFile {
+export interface LakeFile {
   readonly path: string;
   readonly rows: number;
 }
@@ -77,7 +77,7 @@ export class LakeReader {
 
   /** One data file's rows as Parquet. */
   async parquet(source: SourceName, path: string): Promise<Uint8Array> {
-    const result = await this.#session.queryBindAsync(`SELECT * FROM ${lakeReadFunction(this.root, this.config.lake, source)} WHERE _path = {path:String}`, { path }, { format: 'Parquet' });
+    const result = await this.#session.queryBindAsync(`SELECT * FROM ${this.tableFunction(source)} WHERE _path = {path:String}`, { path }, { format: 'Parquet' });
     return result.bytes();
   }
 
@@ -113,15 +113,29 @@ export async function prepare(client: ClickHouseClient): Promise<void> {
   for (const ddl of STATE_DDL) await client.command({ query: ddl });
 }
 
-/** Whether the server reads `file` from the lake itself: its count of the file's rows through its own table function equals the lake's. */
-async function serverReadsLake(client: ClickHouseClient, reader: LakeReader, source: SourceName, file: LakeFile): Promise<boolean> {
+/** Whether the server reads `file` from the lake itself: its count of the file's rows through `tableFunction` (its own) equals the lake's. */
+export async function serverReadsLake(client: ClickHouseClient, tableFunction: string, file: LakeFile): Promise<boolean> {
   try {
-    const result = await client.query({ query: `SELECT count() AS n FROM ${reader.tableFunction(source)} WHERE _path = {path:String}`, query_params: { path: file.path }, format: 'JSONEachRow' });
+    const result = await client.query({ query: `SELECT count() AS n FROM ${tableFunction} WHERE _path = {path:String}`, query_params: { path: file.path }, format: 'JSONEachRow' });
     const [row] = (await result.json()) as { n: string | number }[];
     return Number(row?.n) === file.rows;
   } catch {
     return false; // not in its reach (another machine, no keys, no such table function): push instead
   }
+}
+
+/**
+ * One lake file's rows into `table` (a source table or a copy of one), read
+ * by the server itself; one reading stream, so a rerun cuts the file into
+ * the same blocks a deduplication token numbers.
+ */
+export async function insertFromLake(client: ClickHouseClient, tableFunction: string, source: SourceName, path: string, table: string, settings: ClickHouseSettings = {}): Promise<void> {
+  const columns = sources[source].columns.map((c) => quoteIdent(c.name)).join(', ');
+  await client.command({
+    query: `INSERT INTO ${table} (${columns}) SELECT ${columns} FROM ${tableFunction} WHERE _path = {path:String}`,
+    query_params: { path },
+    clickhouse_settings: { ...settings, max_threads: 1 },
+  });
 }
 
 /** One pass over every source. */
@@ -134,7 +148,7 @@ export async function syncOnce(reader: LakeReader, client: ClickHouseClient, opt
       ((await (await client.query({ query: 'SELECT path FROM hyb_sync_files FINAL WHERE source = {source:String}', query_params: { source }, format: 'JSONEachRow' })).json()) as { path: string }[]).map((r) => r.path),
     );
     const files = (await reader.files(source)).filter((file) => !loaded.has(file.path));
-    const direct = files.length > 0 && !options.push && (await serverReadsLake(client, reader, source, files[0]!));
+    const direct = files.length > 0 && !options.push && (await serverReadsLake(client, reader.tableFunction(source), files[0]!));
     for (const file of files) todo.push({ source, file, direct });
   }
   let rows = 0;
@@ -159,13 +173,7 @@ export async function syncOnce(reader: LakeReader, client: ClickHouseClient, opt
     };
     try {
       if (item.direct) {
-        // One reading stream, so a rerun cuts the file into the same blocks the token numbers.
-        const columns = sources[source].columns.map((c) => quoteIdent(c.name)).join(', ');
-        await client.command({
-          query: `INSERT INTO ${source} (${columns}) SELECT ${columns} FROM ${reader.tableFunction(source)} WHERE _path = {path:String}`,
-          query_params: { path: file.path },
-          clickhouse_settings: { ...settings, max_threads: 1 },
-        });
+        await insertFromLake(client, reader.tableFunction(source), source, file.path, source, settings);
         direct += 1;
       } else {
         await insertParquet(client, source, (await current)!, settings);
