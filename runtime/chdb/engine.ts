@@ -7,7 +7,7 @@
  * views; when a source's table appears after start (the first ingest commit),
  * the session is replaced by a fresh one that sees it.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { drainPending, Session } from 'chdb';
@@ -16,7 +16,7 @@ import { lakeViewDDL } from '../../compiler/sql/sources.ts';
 import type { HybConfig } from '../../schemas/config.ts';
 import type { ChdbQueryResponse } from '../../schemas/query.ts';
 import { sourceNames, type SourceName } from '../../schemas/sources.ts';
-import { lakeReadFunction, localLakePath, localTableExists } from '../lake/location.ts';
+import { enterLocalLake, lakeReadFunction, localLakePath, localTableExists } from '../lake/location.ts';
 import { outsideReach, singleStatement } from './statement.ts';
 
 export interface Limits {
@@ -75,12 +75,7 @@ export class LakeEngine {
     private readonly config: HybConfig,
     private readonly limits: Limits,
   ) {
-    if (config.lake.kind === 'local') {
-      // chDB checks local Iceberg paths against the working directory.
-      const lake = localLakePath(root, config.lake);
-      mkdirSync(lake, { recursive: true });
-      process.chdir(lake);
-    }
+    enterLocalLake(root, config.lake);
     [this.#session, this.#present] = this.#open();
   }
 

@@ -7,7 +7,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Session } from 'chdb';
 import type { HybConfig } from '../../schemas/config.ts';
-import { dropTornMetadata, localLakePath } from '../lake/location.ts';
+import { dropTornMetadata, enterLocalLake } from '../lake/location.ts';
 import { toRowBinary } from '../lake/row-binary.ts';
 import { LakeTables } from '../lake/tables.ts';
 import { listen } from '../serve.ts';
@@ -37,10 +37,8 @@ export async function serveIngest(options: ServeIngestOptions): Promise<string> 
   const settings = config.ingest;
   const stateDir = resolve(options.root, settings.stateDir);
   mkdirSync(stateDir, { recursive: true });
-  if (config.lake.kind === 'local') {
-    const lake = localLakePath(options.root, config.lake);
-    mkdirSync(lake, { recursive: true });
-    process.chdir(lake); // chDB checks local Iceberg paths against the working directory
+  const lake = enterLocalLake(options.root, config.lake);
+  if (lake) {
     // this process is the lake's one writer: a commit it died in leaves a torn metadata file
     for (const source of sourceNames) for (const path of dropTornMetadata(lake, source)) log(`removed ${path}: torn by a crash mid-commit`);
   }

@@ -2,7 +2,7 @@
  * Where the lake's Iceberg tables are, as chDB table functions (to read) and
  * table engines (to write). One table per source, at `<lake>/<source>/`.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { quoteString as literal } from '../../compiler/sql/expr.ts';
 import type { HybConfig } from '../../schemas/config.ts';
@@ -19,6 +19,20 @@ export function s3TableUrl(lake: Extract<LakeConfig, { kind: 's3' }>, source: So
 /** The local lake folder, absolute; relative paths are from the project root. */
 export function localLakePath(root: string, lake: Extract<LakeConfig, { kind: 'local' }>): string {
   return resolve(root, lake.path);
+}
+
+/**
+ * Moves this process into a local lake, creating its folder, and returns the
+ * folder; null for other lakes. chDB checks local Iceberg paths against the
+ * working directory, so every process that reads or writes a local lake
+ * runs inside it.
+ */
+export function enterLocalLake(root: string, lake: LakeConfig): string | null {
+  if (lake.kind !== 'local') return null;
+  const path = localLakePath(root, lake);
+  mkdirSync(path, { recursive: true });
+  process.chdir(path);
+  return path;
 }
 
 /** True when a local lake folder holds the source's Iceberg table. */

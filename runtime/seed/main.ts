@@ -7,13 +7,13 @@
  * About 1% of records arrive late: held back and sent with the next day's
  * data, hours after their timestamps, as offline clients do.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Session } from 'chdb';
 import type { HybConfig } from '../../schemas/config.ts';
 import type { SourceName } from '../../schemas/sources.ts';
-import { localLakePath } from '../lake/location.ts';
+import { enterLocalLake } from '../lake/location.ts';
 import { toRowBinary } from '../lake/row-binary.ts';
 import { LakeTables } from '../lake/tables.ts';
 import { Progress } from '../progress.ts';
@@ -132,11 +132,7 @@ function directSink(options: SeedOptions): Sink {
     }
     if (alive) throw new SeedError(`hyb serve ingest is running (pid ${pid}) and owns the lake tables: stop it, or seed through it with --via otlp`);
   }
-  if (config.lake.kind === 'local') {
-    const lake = localLakePath(options.root, config.lake);
-    mkdirSync(lake, { recursive: true });
-    process.chdir(lake); // chDB checks local Iceberg paths against the working directory
-  }
+  enterLocalLake(options.root, config.lake);
   const staging = mkdtempSync(join(tmpdir(), 'hyb-seed-'));
   const session = new Session(undefined, { connectionArgs: [`--user_files_path=${staging}`] });
   const tables = new LakeTables(session, config.lake, staging);

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Session } from 'chdb';
 import type { HybConfig } from '../../schemas/config.ts';
-import { localLakePath } from '../lake/location.ts';
+import { enterLocalLake } from '../lake/location.ts';
 import { listen } from '../serve.ts';
 import { storeService } from './http.ts';
 
@@ -24,14 +24,9 @@ export function serveStore(options: ServeStoreOptions): Promise<string> {
   mkdirSync(path, { recursive: true });
   const stagingDir = join(path, 'user_files');
   mkdirSync(stagingDir, { recursive: true });
-  if (config.lake.kind === 'local') {
-    // A local lake within the store's reach, as a ClickHouse server next to
-    // it would have: chDB checks local Iceberg paths against the working
-    // directory, and hyb sync then has the store load files straight from it.
-    const lake = localLakePath(options.root, config.lake);
-    mkdirSync(lake, { recursive: true });
-    process.chdir(lake);
-  }
+  // A local lake within the store's reach, as a ClickHouse server next to it
+  // would have: hyb sync then has the store load files straight from it.
+  enterLocalLake(options.root, config.lake);
   const session = new Session(path, { connectionArgs: [`--user_files_path=${stagingDir}`] });
   // A ClickHouse server's HTTP default, which the clients expect: 64-bit integers as JSON strings.
   session.query('SET output_format_json_quote_64bit_integers = 1');

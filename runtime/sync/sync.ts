@@ -17,14 +17,13 @@
  * it as Parquet. Which one is probed per source and pass: the server counts
  * the first new file's rows, and only the lake's own count lets it load.
  */
-import { mkdirSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { Session } from 'chdb';
 import type { HybConfig } from '../../schemas/config.ts';
 import { sourceNames, sources, type SourceName } from '../../schemas/sources.ts';
 import { quoteIdent } from '../../compiler/sql/expr.ts';
-import { lakeReadFunction, localLakePath, localTableExists } from '../lake/location.ts';
+import { enterLocalLake, lakeReadFunction, localLakePath, localTableExists } from '../lake/location.ts';
 
 const STATE_DDL = [
   "CREATE TABLE IF NOT EXISTS hyb_sync_files (source LowCardinality(String), path String, rows UInt64, loaded_at DateTime64(3, 'UTC')) ENGINE = ReplacingMergeTree ORDER BY (source, path)",
@@ -44,11 +43,7 @@ export class LakeReader {
     private readonly root: string,
     private readonly config: HybConfig,
   ) {
-    if (config.lake.kind === 'local') {
-      const lake = localLakePath(root, config.lake);
-      mkdirSync(lake, { recursive: true });
-      process.chdir(lake); // chDB checks local Iceberg paths against the working directory
-    }
+    enterLocalLake(root, config.lake);
     this.#session = new Session();
   }
 
