@@ -121,11 +121,10 @@ export async function formatAll(sqls: readonly string[], cache: FormatCache = { 
       todo.push(sql);
     }
   }
-  const formatted = todo.length;
   const outs = await formatMany(todo);
   for (const [i, sql] of todo.entries()) next.set(sql, outs[i]!);
   cache.memory = next;
-  if (useDisk && formatted > 0) {
+  if (useDisk && todo.length > 0) {
     const file = cacheFile(root);
     const entries = Object.fromEntries([...next].map(([sql, out]) => [sha1(sql), out]));
     await mkdir(join(file, '..'), { recursive: true });
