@@ -4,7 +4,13 @@
  * records arrive late; the direct mode refuses to share the tables with a
  * running ingest.
  */
-import { describe, expect, it } from 'vitest';
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Session } from 'chdb';
+import { afterAll, describe, expect, it } from 'vitest';
+import { quoteString } from '../compiler/sql/expr.ts';
+import { sources } from '../schemas/sources.ts';
 import { tempDir } from './support/lake.ts';
 import { hyb } from './support/project.ts';
 import { postJson, projectWithLake, startService } from './support/services.ts';
@@ -23,9 +29,45 @@ async function contents(project: string, source: string): Promise<string[]> {
   }
 }
 
+// Reads lake files in place: every temp lake sits under tmpdir().
+const reader = new Session(undefined, { connectionArgs: [`--user_files_path=${tmpdir()}`] });
+afterAll(() => reader.close());
+
+/**
+ * Rows of each data file of a source that come before the row above them
+ * in the source's lake sort order (none when every file is sorted), and
+ * how many rows were checked.
+ */
+function unsortedRows(lake: string, source: 'otel_logs' | 'otel_traces'): { rows: number; unsorted: string[] } {
+  const key = sources[source].lakeSortOrder;
+  const dataDir = join(lake, source, 'data');
+  let rows = 0;
+  const unsorted: string[] = [];
+  for (const name of readdirSync(dataDir).filter((f) => f.endsWith('.parquet'))) {
+    const file = join(dataDir, name);
+    // file order: one thread, order kept; Timestamp as its full-precision text
+    const text = reader.query(
+      `SELECT ${key.map((c) => (c === 'Timestamp' ? "formatDateTime(Timestamp, '%F %T.%f')" : c)).join(', ')} FROM file(${quoteString(file)}, Parquet) ` +
+        'SETTINGS max_threads = 1, input_format_parquet_preserve_order = 1',
+      'TSVRaw',
+    );
+    const lines = text.split('\n').filter(Boolean);
+    rows += lines.length;
+    // every key column is text here, compared byte-wise as ClickHouse sorts it
+    const cells = lines.map((line) => line.split('\t').map((cell) => Buffer.from(cell)));
+    for (let i = 1; i < cells.length; i++) {
+      const [a, b] = [cells[i - 1]!, cells[i]!];
+      const order = a.map((cell, k) => Buffer.compare(cell, b[k]!)).find((c) => c !== 0) ?? 0;
+      if (order > 0) unsorted.push(`${name} row ${i}: ${lines[i - 1]} before ${lines[i]}`);
+    }
+  }
+  return { rows, unsorted };
+}
+
 describe('hyb seed', () => {
   it('writes the same rows through OTLP as straight into the lake, late records included', async () => {
-    const direct = projectWithLake(tempDir('lake'));
+    const directLake = tempDir('lake');
+    const direct = projectWithLake(directLake);
     const run = hyb(['seed', '--via', 'direct', ...ARGS], direct);
     expect(run.status, run.stderr).toBe(0);
     const report = /(\d+) events \((\d+) sent late\)/.exec(run.stderr);
@@ -33,7 +75,8 @@ describe('hyb seed', () => {
     expect(Number(report![2])).toBeGreaterThan(0);
     expect(run.stderr).toMatch(/hyb seed \(direct\) \[#+\]/); // the progress bar
 
-    const viaOtlp = projectWithLake(tempDir('lake'), { ingest: { flushSeconds: 0.2 } });
+    const otlpLake = tempDir('lake');
+    const viaOtlp = projectWithLake(otlpLake, { ingest: { flushSeconds: 0.2 } });
     const ingest = await startService(['ingest'], viaOtlp);
     const sent = hyb(['seed', '--via', 'otlp', '--url', ingest.url, ...ARGS], viaOtlp);
     await ingest.stop(); // a clean stop flushes everything
@@ -47,6 +90,15 @@ describe('hyb seed', () => {
     }
     const total = (await contents(direct, 'otel_logs')).length + (await contents(direct, 'otel_traces')).length;
     expect(total).toBe(Number(report![1]));
+
+    // Both writers keep each data file in the lake sort order (Iceberg's
+    // sort order of the tables), which lets a query for one event kind skip
+    // the other kinds' pages.
+    for (const [lake, source] of [[directLake, 'otel_logs'], [directLake, 'otel_traces'], [otlpLake, 'otel_logs'], [otlpLake, 'otel_traces']] as const) {
+      const { rows, unsorted } = unsortedRows(lake, source);
+      expect(rows, `${lake} ${source}`).toBeGreaterThan(100);
+      expect(unsorted.slice(0, 3), `${lake} ${source}`).toEqual([]);
+    }
   }, 120_000);
 
   it('refuses to write the tables directly while ingest runs, and names bad flags', async () => {

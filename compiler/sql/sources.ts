@@ -25,11 +25,16 @@ export function rawTableDDL(source: SourceName, options: { ttlDays: number; clus
 }
 
 /**
- * The Iceberg table of a source, day-partitioned. `engine` places it, e.g.
+ * The Iceberg table of a source, day-partitioned, with the source's sort
+ * order (chDB sorts each data file it writes by it). `engine` places it, e.g.
  * `IcebergLocal('otel_logs')` or `IcebergS3('https://…/otel_logs/', key, secret)`.
  */
 export function lakeTableDDL(source: SourceName, engine: string): string {
-  return `CREATE TABLE IF NOT EXISTS ${source} (${columnList(source, lakeType)}) ENGINE = ${engine} PARTITION BY toRelativeDayNum(${quoteIdent(sources[source].timeColumn)})`;
+  const table = sources[source];
+  return (
+    `CREATE TABLE IF NOT EXISTS ${source} (${columnList(source, lakeType)}) ENGINE = ${engine} ` +
+    `PARTITION BY toRelativeDayNum(${quoteIdent(table.timeColumn)}) ORDER BY (${table.lakeSortOrder.map(quoteIdent).join(', ')})`
+  );
 }
 
 /**
