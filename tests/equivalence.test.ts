@@ -98,6 +98,27 @@ describe('MV path equals fallback path', () => {
     expect(countFor(b)).toBe(expected(b));
   });
 
+  it('quantiles of one expression share one state, and each is the quantile it names', () => {
+    const range = ranges['whole data set'];
+    for (const name of ['web_vitals', 'api_latency']) {
+      const m = metrics.find((x) => x.ir.name === name)!;
+      // one sketch for p75 and p95 (or p50 and p99), not one per level
+      expect(m.sql.targetDDL!.match(/AggregateFunction\(quantilesDD\(/g), name).toHaveLength(1);
+      expect(m.sql.targetDDL, name).not.toMatch(/quantileDD\(/);
+      // the same query with its own quantileDD per measure, at the level the metric declares, gives the same values
+      const levelOf = (measure: string) => (m.ir.measures[measure] as { level: number }).level;
+      const separate = m.sql.fallbackQuery.replace(
+        /CAST\(quantilesDD\(0\.01, [\d., ]+\)\((.+?)\)\[\d+\] AS Float64\) AS (\w+)/g,
+        (_all, arg: string, measure: string) => `CAST(quantileDD(0.01, ${levelOf(measure)})(${arg}) AS Float64) AS ${measure}`,
+      );
+      expect(separate, name).not.toBe(m.sql.fallbackQuery);
+      const expected = queryJson(session, separate, range);
+      expect(expected.data.length, name).toBeGreaterThan(0);
+      expectSameRows(queryJson(session, m.sql.fallbackQuery, range), expected, floatColumns(m));
+      expectSameRows(queryJson(session, m.sql.mvQuery!, range), expected, floatColumns(m));
+    }
+  });
+
   it('unique visitors over a range merge sketches instead of adding daily uniques', () => {
     const range = ranges['whole data set'];
     const overRange = metrics.find((x) => x.ir.name === 'unique_visitors')!;

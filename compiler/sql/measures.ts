@@ -17,7 +17,8 @@ interface MeasureSql<M extends MeasureNode> {
   readonly output: (m: M) => ValueKind;
   readonly single: (m: M) => string;
   readonly states: (m: M) => StateColumn[];
-  readonly merge: (m: M, state: (suffix: string) => string) => string;
+  /** `state(suffix, owner)`: a state column of this measure, or of the measure `owner` when it holds the state. */
+  readonly merge: (m: M, state: (suffix: string, owner?: string) => string) => string;
 }
 
 type Table = { [K in MeasureNode['kind']]: MeasureSql<Extract<MeasureNode, { kind: K }>> };
@@ -43,7 +44,56 @@ function simple<M extends MeasureNode>(
 const typedArg = (e: Parameters<typeof typed>[0]) => ({ sql: typed(e), type: chType[e.type] });
 const condArg = (e: Parameters<typeof typed>[0]) => ({ sql: compileExpr(e), type: 'UInt8' });
 
+type QuantileNode = Extract<MeasureNode, { kind: 'quantile' }>;
+
+/**
+ * A quantile measure as the SQL emitters see it: when several quantiles of a
+ * metric take the same expression with the same algorithm (p50 and p99 of a
+ * latency), `shared` lists all their levels and names the measure whose
+ * state holds them. Every algorithm's state is the same whatever the level,
+ * so one `quantilesDD(0.01, 0.5, 0.99)` state serves both: half the rollup
+ * columns and half the sketches to build or merge per row.
+ */
+export type EmittedQuantile = QuantileNode & { readonly shared?: { readonly levels: readonly number[]; readonly owner: string; readonly owns: boolean } };
+
 const quantileFunction = { dd: 'quantileDD(0.01, {level})', timing: 'quantileTiming({level})', exact: 'quantileExact({level})', tdigest: 'quantileTDigest({level})', sampling: 'quantile({level})' } as const;
+
+/** Marks the quantile measures that can share one state (see EmittedQuantile); other measures pass unchanged. */
+export function shareQuantiles(measures: Readonly<Record<string, MeasureNode>>): Record<string, MeasureNode> {
+  const groups = new Map<string, { levels: number[]; owner: string }>();
+  const keyOf = (m: QuantileNode) => `${m.algorithm}|${compileExpr(m.expr)}`;
+  for (const [name, m] of Object.entries(measures)) {
+    if (m.kind !== 'quantile') continue;
+    const group = groups.get(keyOf(m)) ?? { levels: [], owner: name };
+    if (!group.levels.includes(m.level)) group.levels.push(m.level);
+    groups.set(keyOf(m), group);
+  }
+  return Object.fromEntries(
+    Object.entries(measures).map(([name, m]) => {
+      const group = m.kind === 'quantile' ? groups.get(keyOf(m))! : undefined;
+      return [name, group && group.levels.length > 1 ? { ...m, shared: { ...group, owns: group.owner === name } } : m];
+    }),
+  );
+}
+
+/** One quantile, or — for a shared state — all of its group's levels (`quantilesDD(0.01, 0.5, 0.99)`) and the index of this one. */
+function quantileSql(): MeasureSql<EmittedQuantile> {
+  const one = simple<QuantileNode>((m) => quantileFunction[m.algorithm].replace('{level}', String(m.level)), (m) => [{ sql: `toFloat64(${compileExpr(m.expr)})`, type: 'Float64' }], () => 'float');
+  // quantileDD(0.01, {level}) → quantilesDD(0.01, 0.5, 0.99)
+  const many = (m: EmittedQuantile, combinator: string) =>
+    quantileFunction[m.algorithm].replace(/^quantile(\w*)/, `quantiles$1${combinator}`).replace('{level}', m.shared!.levels.join(', '));
+  const index = (m: EmittedQuantile) => m.shared!.levels.indexOf(m.level) + 1;
+  const arg = (m: EmittedQuantile) => `toFloat64(${compileExpr(m.expr)})`;
+  return {
+    output: () => 'float',
+    single: (m) => (m.shared ? `${many(m, '')}(${arg(m)})[${index(m)}]` : one.single(m)),
+    states: (m) => {
+      if (!m.shared) return one.states(m);
+      return m.shared.owns ? [{ suffix: 'state', type: `AggregateFunction(${many(m, '')}, Float64)`, expr: `${many(m, 'State')}(${arg(m)})` }] : [];
+    },
+    merge: (m, state) => (m.shared ? `${many(m, 'Merge')}(${state('state', m.shared.owner)})[${index(m)}]` : one.merge(m, state)),
+  };
+}
 
 export const measureSql: Table = {
   count: simple(() => 'count', () => [], () => 'uint'),
@@ -53,7 +103,7 @@ export const measureSql: Table = {
   max: simple(() => 'max', (m) => [typedArg(m.expr)], (m) => m.expr.type),
   uniq: simple(() => 'uniq', (m) => [typedArg(m.expr)], () => 'uint'),
   uniqExact: simple(() => 'uniqExact', (m) => [typedArg(m.expr)], () => 'uint'),
-  quantile: simple((m) => quantileFunction[m.algorithm].replace('{level}', String(m.level)), (m) => [{ sql: `toFloat64(${compileExpr(m.expr)})`, type: 'Float64' }], () => 'float'),
+  quantile: quantileSql(),
   argMin: simple(() => 'argMin', (m) => [typedArg(m.expr), typedArg(m.by)], (m) => m.expr.type),
   argMax: simple(() => 'argMax', (m) => [typedArg(m.expr), typedArg(m.by)], (m) => m.expr.type),
   funnel: simple(

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { MeasureNode, MetricIR, ParamIR } from '../ir.ts';
 import { chType, compileExpr, entityColumn, grainFunction, quoteIdent, typed } from './expr.ts';
-import { finishRatio, measureType, sqlFor } from './measures.ts';
+import { finishRatio, measureType, shareQuantiles, sqlFor } from './measures.ts';
 import { DEDUPLICATION } from './sources.ts';
 
 export interface OutputColumn {
@@ -36,10 +36,18 @@ export interface EmitOptions {
   readonly cluster?: string;
 }
 
-/** A short hash of the definition: a changed metric gets new objects. */
-export function metricVersion(ir: MetricIR): string {
+/**
+ * A short hash of the definition and of the rollup's columns as emitted: a
+ * changed metric, or a compiler that lays out its rollup differently, gets
+ * new objects (and `hyb migrate` backfills them).
+ */
+export function metricVersion(ir: MetricIR, rollupColumns: readonly { name: string; type: string; expr: string }[] | null): string {
   const { maxStalenessSeconds: _routing, ...shape } = ir;
-  return createHash('sha256').update(JSON.stringify(shape)).digest('hex').slice(0, 8);
+  return createHash('sha256')
+    .update(JSON.stringify(shape))
+    .update(rollupColumns ? JSON.stringify(rollupColumns) : '')
+    .digest('hex')
+    .slice(0, 8);
 }
 
 const RANGE_FROM = "{from:DateTime64(3, 'UTC')}";
@@ -97,11 +105,10 @@ const stateName = (prefix: string, name: string, suffix: string) => `${prefix}${
  * or raw rows) and so in the aggregate form (-Merge or single pass).
  */
 export function emitMetricSql(ir: MetricIR, options: EmitOptions): MetricSql {
-  const version = metricVersion(ir);
   const rawTable = `${quoteIdent(options.lakeDatabase)}.${ir.source}`;
   const time = quoteIdent(ir.timeColumn);
   const dims = Object.entries(ir.dimensions);
-  const measures = ir.measures;
+  const measures = shareQuantiles(ir.measures);
   const grain = ir.grain !== null;
   const columns: OutputColumn[] = [
     ...(grain ? [{ name: 'time', type: "DateTime('UTC')" }] : []),
@@ -120,7 +127,7 @@ export function emitMetricSql(ir: MetricIR, options: EmitOptions): MetricSql {
 
   // Two-level metrics: the first level yields (bucket?, entity_key, e_*) from
   // raw rows or from states; the second level is the same SQL on both paths.
-  const entity = ir.entity;
+  const entity = ir.entity && { ...ir.entity, values: shareQuantiles(ir.entity.values) };
   let fallbackQuery: string;
   let mvInner: ((target: string) => string) | null = null;
   if (entity) {
@@ -148,7 +155,7 @@ export function emitMetricSql(ir: MetricIR, options: EmitOptions): MetricSql {
     mvInner = (target) =>
       outer(
         render({
-          select: [...innerKeys, ...finishedMeasures(entity.values, (n, m) => sqlFor(m).merge(m, (s) => stateName('e_', n, s)), 'e_')],
+          select: [...innerKeys, ...finishedMeasures(entity.values, (n, m) => sqlFor(m).merge(m, (s, owner) => stateName('e_', owner ?? n, s)), 'e_')],
           from: target,
           where: [...alignedRange(ir, 'bucket'), ...ir.params.map((p) => paramFilter(p, `p_${p.name}`))],
           groupBy: innerKeys,
@@ -171,13 +178,8 @@ export function emitMetricSql(ir: MetricIR, options: EmitOptions): MetricSql {
     ...ir.params.map((p) => ({ name: p.name, type: paramType(p), required: p.required })),
   ];
   if (!ir.rollup) {
-    return { version, target: null, mv: null, targetDDL: null, mvDDL: null, backfill: null, mvQuery: null, fallbackQuery, columns, params };
+    return { version: metricVersion(ir, null), target: null, mv: null, targetDDL: null, mvDDL: null, backfill: null, mvQuery: null, fallbackQuery, columns, params };
   }
-
-  const target = `hyb_${ir.name}_${version}`;
-  const mv = `${target}_mv`;
-  const onCluster = options.cluster ? ` ON CLUSTER ${quoteIdent(options.cluster)}` : '';
-  const engine = options.cluster ? 'ReplicatedAggregatingMergeTree' : 'AggregatingMergeTree';
 
   // The rollup's key columns, in the order of its sort key.
   const keyColumns: { name: string; type: string; expr: string }[] = [
@@ -194,6 +196,11 @@ export function emitMetricSql(ir: MetricIR, options: EmitOptions): MetricSql {
       .map((s) => ({ name: stateName(prefix, name, s.suffix), type: s.type, expr: s.expr })),
   );
   const allColumns = [...keyColumns, ...stateColumns];
+  const version = metricVersion(ir, allColumns);
+  const target = `hyb_${ir.name}_${version}`;
+  const mv = `${target}_mv`;
+  const onCluster = options.cluster ? ` ON CLUSTER ${quoteIdent(options.cluster)}` : '';
+  const engine = options.cluster ? 'ReplicatedAggregatingMergeTree' : 'AggregatingMergeTree';
   const targetDDL =
     `CREATE TABLE IF NOT EXISTS ${target}${onCluster} (${allColumns.map((c) => `${c.name} ${c.type}`).join(', ')}) ` +
     `ENGINE = ${engine} PARTITION BY toYYYYMM(bucket) ORDER BY (${keyColumns.map((c) => c.name).join(', ')}) ` +
@@ -214,7 +221,7 @@ export function emitMetricSql(ir: MetricIR, options: EmitOptions): MetricSql {
         select: [
           ...(grain ? ['bucket AS time'] : []),
           ...dims.map(([name]) => `d_${name} AS ${quoteIdent(name)}`),
-          ...finishedMeasures(measures, (n, m) => sqlFor(m).merge(m, (s) => stateName('m_', n, s))),
+          ...finishedMeasures(measures, (n, m) => sqlFor(m).merge(m, (s, owner) => stateName('m_', owner ?? n, s))),
         ],
         from: target,
         where: [...alignedRange(ir, 'bucket'), ...ir.params.map((p) => paramFilter(p, `p_${p.name}`))],

@@ -25,14 +25,14 @@ SELECT
     ) AS Nullable(Float64)
   ) AS errorRate,
   CAST(
-    quantileDD(0.01, 0.5) (
+    quantilesDD(0.01, 0.5, 0.99) (
       toFloat64((toFloat64(Duration) / toFloat64(1000000)))
-    ) AS Float64
+    ) [1] AS Float64
   ) AS p50,
   CAST(
-    quantileDD(0.01, 0.99) (
+    quantilesDD(0.01, 0.5, 0.99) (
       toFloat64((toFloat64(Duration) / toFloat64(1000000)))
-    ) AS Float64
+    ) [2] AS Float64
   ) AS p99,
   CAST(
     sum(

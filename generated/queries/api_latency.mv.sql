@@ -13,17 +13,17 @@ SELECT
     ) AS Nullable(Float64)
   ) AS errorRate,
   CAST(
-    quantileDDMerge(0.01, 0.5) (m_p50_state) AS Float64
+    quantilesDDMerge(0.01, 0.5, 0.99) (m_p50_state) [1] AS Float64
   ) AS p50,
   CAST(
-    quantileDDMerge(0.01, 0.99) (m_p99_state) AS Float64
+    quantilesDDMerge(0.01, 0.5, 0.99) (m_p50_state) [2] AS Float64
   ) AS p99,
   CAST(
     sumMerge(m_avgMs_sum) / countMerge(m_avgMs_count) AS Float64
   ) AS avgMs,
   CAST(maxMerge(m_maxMs_state) AS Float64) AS maxMs
 FROM
-  hyb_api_latency_f85cda5f
+  hyb_api_latency_f41cbe63
 WHERE
   bucket >= toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC')
   AND bucket < toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC')

@@ -18,7 +18,7 @@ FROM
       CAST(argMinMerge(e_entryPage_state) AS String) AS e_entryPage,
       CAST(countMerge(e_views_state) AS UInt64) AS e_views
     FROM
-      hyb_bounce_rate_123f902f
+      hyb_bounce_rate_fea5b809
     WHERE
       bucket >= toStartOfDay({from:DateTime64(3, 'UTC')}, 'UTC')
       AND bucket < toStartOfDay({to:DateTime64(3, 'UTC')}, 'UTC')

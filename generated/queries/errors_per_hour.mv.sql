@@ -5,7 +5,7 @@ SELECT
   d_exceptionType AS exceptionType,
   CAST(countMerge(m_errors_state) AS UInt64) AS errors
 FROM
-  hyb_errors_per_hour_0e7a12e7
+  hyb_errors_per_hour_d0149b7c
 WHERE
   bucket >= toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC')
   AND bucket < toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC')

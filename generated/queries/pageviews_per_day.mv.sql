@@ -5,7 +5,7 @@ SELECT
   d_page AS page,
   CAST(countMerge(m_views_state) AS UInt64) AS views
 FROM
-  hyb_pageviews_per_day_93cbbdf0
+  hyb_pageviews_per_day_c823ea16
 WHERE
   bucket >= toStartOfDay({from:DateTime64(3, 'UTC')}, 'UTC')
   AND bucket < toStartOfDay({to:DateTime64(3, 'UTC')}, 'UTC')

@@ -21,7 +21,7 @@ FROM
         windowFunnelMerge(3600000) (e_level_state) AS UInt64
       ) AS e_level
     FROM
-      hyb_signup_funnel_326930e7
+      hyb_signup_funnel_c9bd5c3a
     WHERE
       bucket >= toStartOfDay({from:DateTime64(3, 'UTC')}, 'UTC')
       AND bucket < toStartOfDay({to:DateTime64(3, 'UTC')}, 'UTC')

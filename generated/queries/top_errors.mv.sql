@@ -5,7 +5,7 @@ SELECT
   CAST(countMerge(m_errors_state) AS UInt64) AS errors,
   CAST(uniqExactMerge(m_users_state) AS UInt64) AS users
 FROM
-  hyb_top_errors_8e114b88
+  hyb_top_errors_f36ee9f5
 WHERE
   bucket >= toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC')
   AND bucket < toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC')

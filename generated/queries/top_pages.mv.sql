@@ -5,7 +5,7 @@ SELECT
   CAST(countMerge(m_views_state) AS UInt64) AS views,
   CAST(uniqMerge(m_visitors_state) AS UInt64) AS visitors
 FROM
-  hyb_top_pages_c3f6361f
+  hyb_top_pages_c8823794
 WHERE
   bucket >= toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC')
   AND bucket < toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC')

@@ -3,7 +3,7 @@
 SELECT
   CAST(uniqMerge(m_visitors_state) AS UInt64) AS visitors
 FROM
-  hyb_unique_visitors_98f3e651
+  hyb_unique_visitors_a3e9e657
 WHERE
   bucket >= toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC')
   AND bucket < toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC')

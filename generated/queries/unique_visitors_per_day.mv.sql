@@ -4,7 +4,7 @@ SELECT
   bucket AS time,
   CAST(uniqMerge(m_visitors_state) AS UInt64) AS visitors
 FROM
-  hyb_unique_visitors_per_day_3fc76e14
+  hyb_unique_visitors_per_day_64a8d14b
 WHERE
   bucket >= toStartOfDay({from:DateTime64(3, 'UTC')}, 'UTC')
   AND bucket < toStartOfDay({to:DateTime64(3, 'UTC')}, 'UTC')

@@ -4,14 +4,14 @@ SELECT
   CAST(LogAttributes['url.path'] AS String) AS page,
   CAST(LogAttributes['web_vital.name'] AS String) AS vital,
   CAST(
-    quantileDD(0.01, 0.75) (
+    quantilesDD(0.01, 0.75, 0.95) (
       toFloat64(toFloat64OrZero(LogAttributes['web_vital.value']))
-    ) AS Float64
+    ) [1] AS Float64
   ) AS p75,
   CAST(
-    quantileDD(0.01, 0.95) (
+    quantilesDD(0.01, 0.75, 0.95) (
       toFloat64(toFloat64OrZero(LogAttributes['web_vital.value']))
-    ) AS Float64
+    ) [2] AS Float64
   ) AS p95,
   CAST(count() AS UInt64) AS samples
 FROM

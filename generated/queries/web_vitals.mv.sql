@@ -4,14 +4,14 @@ SELECT
   d_page AS page,
   d_vital AS vital,
   CAST(
-    quantileDDMerge(0.01, 0.75) (m_p75_state) AS Float64
+    quantilesDDMerge(0.01, 0.75, 0.95) (m_p75_state) [1] AS Float64
   ) AS p75,
   CAST(
-    quantileDDMerge(0.01, 0.95) (m_p95_state) AS Float64
+    quantilesDDMerge(0.01, 0.75, 0.95) (m_p75_state) [2] AS Float64
   ) AS p95,
   CAST(countMerge(m_samples_state) AS UInt64) AS samples
 FROM
-  hyb_web_vitals_283778f0
+  hyb_web_vitals_1ed1514d
 WHERE
   bucket >= toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC')
   AND bucket < toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC')
