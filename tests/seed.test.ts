@@ -91,9 +91,8 @@ describe('hyb seed', () => {
     const total = (await contents(direct, 'otel_logs')).length + (await contents(direct, 'otel_traces')).length;
     expect(total).toBe(Number(report![1]));
 
-    // Both writers keep each data file in the lake sort order (Iceberg's
-    // sort order of the tables), which lets a query for one event kind skip
-    // the other kinds' pages.
+    // Both writers keep each data file in the lake sort order (the tables'
+    // Iceberg sort order), so one kind of event lies together in a file.
     for (const [lake, source] of [[directLake, 'otel_logs'], [directLake, 'otel_traces'], [otlpLake, 'otel_logs'], [otlpLake, 'otel_traces']] as const) {
       const { rows, unsorted } = unsortedRows(lake, source);
       expect(rows, `${lake} ${source}`).toBeGreaterThan(100);
