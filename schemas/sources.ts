@@ -21,7 +21,7 @@ export interface SourceTable {
   /** The MergeTree sorting key. */
   readonly orderBy: readonly string[];
   /**
-   * The lake table's Iceberg sort order: how rows lie in each data file.
+   * How rows lie in each lake data file (the lake writer sorts by it).
    * The column the dashboards filter on comes first (EventName, SpanKind,
    * MetricName), so one kind of event lies together in a file and the
    * Parquet reader's filter skips more of the others' attribute maps

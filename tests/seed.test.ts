@@ -4,7 +4,7 @@
  * records arrive late; the direct mode refuses to share the tables with a
  * running ingest.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session } from 'chdb';
@@ -64,6 +64,21 @@ function unsortedRows(lake: string, source: 'otel_logs' | 'otel_traces'): { rows
   return { rows, unsorted };
 }
 
+/**
+ * The sort orders of every metadata version of a source's table that break
+ * the Iceberg spec: order-id 0 is reserved for "unsorted", and the Java and
+ * Go readers refuse metadata that gives it fields.
+ */
+function invalidSortOrders(lake: string, source: string): string[] {
+  const dir = join(lake, source, 'metadata');
+  const versions = readdirSync(dir).filter((f) => f.endsWith('.metadata.json'));
+  expect(versions.length, `${source} metadata versions`).toBeGreaterThan(0);
+  return versions.flatMap((file) => {
+    const metadata = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { 'sort-orders'?: { 'order-id': number; fields: unknown[] }[] };
+    return (metadata['sort-orders'] ?? []).filter((o) => o['order-id'] === 0 && o.fields.length > 0).map((o) => `${file}: ${JSON.stringify(o)}`);
+  });
+}
+
 describe('hyb seed', () => {
   it('writes the same rows through OTLP as straight into the lake, late records included', async () => {
     const directLake = tempDir('lake');
@@ -97,6 +112,7 @@ describe('hyb seed', () => {
       const { rows, unsorted } = unsortedRows(lake, source);
       expect(rows, `${lake} ${source}`).toBeGreaterThan(100);
       expect(unsorted.slice(0, 3), `${lake} ${source}`).toEqual([]);
+      expect(invalidSortOrders(lake, source), `${lake} ${source}`).toEqual([]);
     }
   }, 120_000);
 

@@ -25,17 +25,20 @@ export function rawTableDDL(source: SourceName, options: { ttlDays: number; clus
 }
 
 /**
- * The Iceberg table of a source, day-partitioned, with the source's sort
- * order (chDB sorts each data file it writes by it). `engine` places it, e.g.
+ * The Iceberg table of a source, day-partitioned. `engine` places it, e.g.
  * `IcebergLocal('otel_logs')` or `IcebergS3('https://…/otel_logs/', key, secret)`.
+ *
+ * No ORDER BY here, although the writer sorts every file (lakeSortOrder):
+ * chDB 26.7 records a table's sort order under order-id 0, which the
+ * Iceberg spec reserves for "unsorted" and which the Java and Go readers
+ * refuse as invalid metadata. The writer's INSERT sorts instead.
  */
 export function lakeTableDDL(source: SourceName, engine: string): string {
-  const table = sources[source];
-  return (
-    `CREATE TABLE IF NOT EXISTS ${source} (${columnList(source, lakeType)}) ENGINE = ${engine} ` +
-    `PARTITION BY toRelativeDayNum(${quoteIdent(table.timeColumn)}) ORDER BY (${table.lakeSortOrder.map(quoteIdent).join(', ')})`
-  );
+  return `CREATE TABLE IF NOT EXISTS ${source} (${columnList(source, lakeType)}) ENGINE = ${engine} PARTITION BY toRelativeDayNum(${quoteIdent(sources[source].timeColumn)})`;
 }
+
+/** `ORDER BY …` of the source's lake sort order, for the writer's INSERT … SELECT. */
+export const lakeSortClause = (source: SourceName): string => `ORDER BY ${sources[source].lakeSortOrder.map(quoteIdent).join(', ')}`;
 
 /**
  * The view the fallback queries read a source through. A view over the table

@@ -19,9 +19,7 @@ CREATE TABLE IF NOT EXISTS otel_logs (
   LogAttributes Map(String, String)
 ) ENGINE = IcebergLocal('otel_logs')
 PARTITION BY
-  toRelativeDayNum(Timestamp)
-ORDER BY
-  (EventName, SeverityText, ServiceName, Timestamp);
+  toRelativeDayNum(Timestamp);
 
 CREATE TABLE IF NOT EXISTS otel_metrics_gauge (
   ResourceAttributes Map(String, String),
@@ -41,9 +39,7 @@ CREATE TABLE IF NOT EXISTS otel_metrics_gauge (
   Value Float64
 ) ENGINE = IcebergLocal('otel_metrics_gauge')
 PARTITION BY
-  toRelativeDayNum(TimeUnix)
-ORDER BY
-  (MetricName, ServiceName, TimeUnix);
+  toRelativeDayNum(TimeUnix);
 
 CREATE TABLE IF NOT EXISTS otel_metrics_histogram (
   ResourceAttributes Map(String, String),
@@ -69,9 +65,7 @@ CREATE TABLE IF NOT EXISTS otel_metrics_histogram (
   AggregationTemporality Int32
 ) ENGINE = IcebergLocal('otel_metrics_histogram')
 PARTITION BY
-  toRelativeDayNum(TimeUnix)
-ORDER BY
-  (MetricName, ServiceName, TimeUnix);
+  toRelativeDayNum(TimeUnix);
 
 CREATE TABLE IF NOT EXISTS otel_metrics_sum (
   ResourceAttributes Map(String, String),
@@ -93,9 +87,7 @@ CREATE TABLE IF NOT EXISTS otel_metrics_sum (
   IsMonotonic Int32
 ) ENGINE = IcebergLocal('otel_metrics_sum')
 PARTITION BY
-  toRelativeDayNum(TimeUnix)
-ORDER BY
-  (MetricName, ServiceName, TimeUnix);
+  toRelativeDayNum(TimeUnix);
 
 CREATE TABLE IF NOT EXISTS otel_traces (
   Timestamp DateTime64(6),
@@ -122,6 +114,4 @@ CREATE TABLE IF NOT EXISTS otel_traces (
   `Links.Attributes` Array(Map(String, String))
 ) ENGINE = IcebergLocal('otel_traces')
 PARTITION BY
-  toRelativeDayNum(Timestamp)
-ORDER BY
-  (SpanKind, ServiceName, SpanName, Timestamp);
+  toRelativeDayNum(Timestamp);

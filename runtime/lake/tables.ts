@@ -6,14 +6,15 @@
  * Rows travel as RowBinary (row-binary.ts), which chDB parses 3–7 times
  * faster than JSONEachRow. chDB's raw insert takes text formats only, so a
  * RowBinary payload is staged as a file in the session's `user_files_path`
- * and read with file(); JSONEachRow (test fixtures) goes in directly.
+ * and read with file(), sorted by the source's lake sort order on the way;
+ * JSONEachRow (test fixtures) goes in directly, as it comes.
  */
 import { randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readdirSync, rmSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Session } from 'chdb';
 import { quoteString } from '../../compiler/sql/expr.ts';
-import { lakeColumns, lakeTableDDL } from '../../compiler/sql/sources.ts';
+import { lakeColumns, lakeSortClause, lakeTableDDL } from '../../compiler/sql/sources.ts';
 import type { SourceName } from '../../schemas/sources.ts';
 import { lakeWriteEngine, localTableExists, type LakeConfig } from './location.ts';
 
@@ -91,7 +92,9 @@ export class LakeTables {
         closeSync(fd);
       }
       await this.session.queryAsync(
-        `INSERT INTO ${source} SELECT * FROM file(${quoteString(staged)}, 'RowBinary', ${quoteString(lakeColumns(source))}) SETTINGS allow_experimental_insert_into_iceberg = 1`,
+        // sorted (the source's lakeSortOrder): one kind of event lies together in each data file
+        `INSERT INTO ${source} SELECT * FROM file(${quoteString(staged)}, 'RowBinary', ${quoteString(lakeColumns(source))}) ${lakeSortClause(source)} ` +
+          'SETTINGS allow_experimental_insert_into_iceberg = 1',
       );
     } finally {
       rmSync(staged, { force: true });
