@@ -5,10 +5,11 @@
  *
  *   tsx runtime/lake/write-files.ts LAKE_DIR SOURCE FILE.jsonl [FILE.jsonl …]
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Session } from 'chdb';
 import { sourceNames, type SourceName } from '../../schemas/sources.ts';
+import { enterLocalLake } from './location.ts';
 import { LakeTables } from './tables.ts';
 
 const [lakeArg, source, ...files] = process.argv.slice(2);
@@ -16,10 +17,8 @@ if (!lakeArg || !source || !sourceNames.includes(source as SourceName) || files.
   process.stderr.write('usage: write-files.ts LAKE_DIR SOURCE FILE.jsonl...\n');
   process.exit(2);
 }
-const lake = resolve(lakeArg);
 const inputs = files.map((f) => resolve(f));
-mkdirSync(lake, { recursive: true });
-process.chdir(lake);
+const lake = enterLocalLake(process.cwd(), { kind: 'local', path: lakeArg })!;
 const session = new Session(resolve(lake, '.writer', source), { connectionArgs: [`--user_files_path=${lake}`] });
 try {
   const tables = new LakeTables(session, { kind: 'local', path: lake }, lake);
