@@ -14,7 +14,7 @@
  *   npm run bench:router      (seeds and syncs on first use, several minutes)
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient } from '@clickhouse/client-web';
 import autocannon from 'autocannon';
@@ -32,11 +32,17 @@ const dir = join(projectRoot, 'bench/.data/router-10m');
 const hyb = join(projectRoot, 'bin/hyb.mjs');
 const timeRange = { from: '2026-10-20T00:00:00Z', to: '2026-11-19T00:00:00Z' };
 
-if (!existsSync(join(lakeProject, 'seeded'))) {
-  const seed = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'bench/fallback.ts')], { stdio: 'inherit', env: { ...process.env, SEED_ONLY: '1' } });
-  if (seed.status !== 0) process.exit(1);
-}
+// Seeds the lake when it is missing or was seeded for other metrics (a quick check otherwise).
+const seed = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'bench/fallback.ts')], { stdio: 'inherit', env: { ...process.env, SEED_ONLY: '1' } });
+if (seed.status !== 0) process.exit(1);
 mkdirSync(dir, { recursive: true });
+// The store syncs incrementally; a lake seeded again is new files, so the store starts over.
+const lakeSeeded = readFileSync(join(lakeProject, 'seeded'), 'utf8');
+const storeOf = join(dir, 'store-of-lake');
+if (!existsSync(storeOf) || readFileSync(storeOf, 'utf8') !== lakeSeeded) {
+  rmSync(join(dir, 'store'), { recursive: true, force: true });
+  writeFileSync(storeOf, lakeSeeded);
+}
 for (const shared of ['compiler', 'schemas', 'runtime', 'node_modules', 'package.json', 'metrics', 'generated']) {
   if (!existsSync(join(dir, shared))) symlinkSync(join(projectRoot, shared), join(dir, shared));
 }

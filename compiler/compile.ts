@@ -11,6 +11,7 @@ import type { LoadedMetric } from './load.ts';
 import type { Metric } from './dsl/define-metric.ts';
 import type { MetricIR } from './ir.ts';
 import { emitMetricSql, type MetricSql } from './sql/metric.ts';
+import { collectPromoted } from './sql/promoted.ts';
 import { lakeTableDDL, rawTableDDL } from './sql/sources.ts';
 
 /** The database that holds one view per source over the lake; the fallback queries read it. */
@@ -87,7 +88,9 @@ export async function compileMetrics(loaded: readonly LoadedMetric[], config: Hy
   const sqlFiles = new Map<string, { statements: string[]; terminated: boolean }>();
   const ddl = { ttlDays: config.retention.rawDays, cluster: config.clickhouse.cluster };
   sqlFiles.set('generated/clickhouse/sources.sql', { statements: sourceNames.map((s) => rawTableDDL(s, ddl)), terminated: true });
-  sqlFiles.set('generated/lake/sources.sql', { statements: sourceNames.map((s) => lakeTableDDL(s, `IcebergLocal('${s}')`)), terminated: true });
+  // The attributes the metrics read get lake columns of their own (sql/promoted.ts).
+  const promoted = collectPromoted(metrics.map((m) => m.ir));
+  sqlFiles.set('generated/lake/sources.sql', { statements: sourceNames.map((s) => lakeTableDDL(s, `IcebergLocal('${s}')`, promoted[s])), terminated: true });
   for (const m of metrics) {
     if (m.sql.targetDDL && m.sql.mvDDL) {
       sqlFiles.set(`generated/clickhouse/metrics/${m.ir.name}.sql`, { statements: [m.sql.targetDDL, m.sql.mvDDL], terminated: true });
@@ -106,8 +109,10 @@ export async function compileMetrics(loaded: readonly LoadedMetric[], config: Hy
     files.set(path, `${SQL_HEADER}\n\n${body}\n`);
   }
   for (const source of sourceNames) {
-    files.set(`generated/pipelines/${source}.schema.json`, `${JSON.stringify(streamSchema(source), null, 2)}\n`);
+    files.set(`generated/pipelines/${source}.schema.json`, `${JSON.stringify(streamSchema(source, promoted[source]), null, 2)}\n`);
   }
+  // Read at run time by the lake's writers and readers (runtime/lake/attributes.ts).
+  files.set('generated/lake/attributes.json', `${JSON.stringify(promoted, null, 2)}\n`);
   files.set('generated/router-table.ts', emitRouterTable(metrics, config.retention.rawDays));
   files.set('generated/client.ts', emitClient(metrics));
   files.set('generated/hooks.ts', emitHooks(metrics));

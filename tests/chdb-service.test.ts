@@ -4,12 +4,13 @@
  * naming the field; writes are refused; a token guards it; a table written
  * after start is found.
  */
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Session } from 'chdb';
 import { compileProject } from '../compiler/project.ts';
 import type { CompiledMetric } from '../compiler/codegen/typescript.ts';
+import { ATTRIBUTES_FILE } from '../runtime/lake/attributes.ts';
 import { generate, type Rows } from '../runtime/seed/generate.ts';
 import { attachLake, openEngine, queryJson, tempDir, writeLake } from './support/lake.ts';
 import { projectRoot } from './support/project.ts';
@@ -151,6 +152,30 @@ describe('chDB service', () => {
       await new Promise((r) => setTimeout(r, 2_100)); // refreshes are at most every 2 s
       const answer = await postJson(`${late.url}/query`, { sql });
       expect(answer.body.data).toEqual([{ n: 70 }]);
+    } finally {
+      await late.stop();
+    }
+  });
+
+  it('reads attributes promoted after it started, from the maps of files written before', async () => {
+    const older = tempDir('lake');
+    // written by a project that promotes nothing, served by one that has not compiled yet
+    writeLake(older, { otel_logs: rows.otel_logs }, 1, tempDir('uncompiled'));
+    const project = projectWithLake(older);
+    rmSync(join(project, ATTRIBUTES_FILE));
+    const late = await startService(['chdb'], project);
+    try {
+      const sql = "SELECT count() AS n FROM lake.otel_logs WHERE LogAttributes__url_path = '/pricing'";
+      const before = await postJson(`${late.url}/query`, { sql });
+      expect(before.status).toBe(400);
+      expect(before.body.error.message).toMatch(/LogAttributes__url_path/);
+      copyFileSync(join(projectRoot, ATTRIBUTES_FILE), join(project, ATTRIBUTES_FILE));
+      await new Promise((r) => setTimeout(r, 2_100)); // refreshes are at most every 2 s
+      const after = await postJson(`${late.url}/query`, { sql });
+      expect(after.status, JSON.stringify(after.body)).toBe(200);
+      const expected = rows.otel_logs.filter((r) => (r.LogAttributes as Record<string, string>)['url.path'] === '/pricing').length;
+      expect(expected).toBeGreaterThan(0);
+      expect(after.body.data).toEqual([{ n: expected }]);
     } finally {
       await late.stop();
     }

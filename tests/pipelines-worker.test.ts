@@ -93,6 +93,9 @@ describe('the Pipelines ingest Worker (workerd)', () => {
       ServiceName: 'edge-app',
       ScopeName: 'edge',
       LogAttributes: { 'url.path': '/pricing' },
+      // promoted: the column the lake's queries read (generated/lake/attributes.json)
+      LogAttributes__url_path: '/pricing',
+      LogAttributes__user_id: '',
     });
     const [spanRecord] = await eventually(async () => recordsOf('otel_traces'), (r) => r.length >= 1);
     expect(spanRecord).toMatchObject({ SpanName: 'GET /x', SpanKind: 'Server', Duration: 25_000_000, Events_Name: ['step'], Events_Timestamp: ['2026-03-03T11:00:00.001000Z'] });

@@ -9,9 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { streamType, type StreamField } from '../compiler/codegen/pipelines.ts';
 import { decodeJson, decodeProtobuf, mapRequest, signals } from '../runtime/ingest/otlp.ts';
 import { toStreamRecord } from '../runtime/ingest/pipelines.ts';
+import { readPromoted } from '../runtime/lake/attributes.ts';
 import { sourceNames, sources, type SourceName } from '../schemas/sources.ts';
 import { projectRoot } from './support/project.ts';
 
+const promoted = readPromoted(projectRoot);
 const schema = (source: SourceName) => JSON.parse(readFileSync(join(projectRoot, 'generated/pipelines', `${source}.schema.json`), 'utf8')) as { fields: StreamField[] };
 
 /** Why `value` does not fit `field`, or null. */
@@ -112,9 +114,10 @@ describe('protobuf decoding for workerd', () => {
 });
 
 describe('Pipelines stream schemas', () => {
-  it.each(sourceNames)('%s: one field per column, in order, the time column required', (source) => {
+  it.each(sourceNames)('%s: one field per column, in order, then one per promoted attribute; the time column required', (source) => {
     const { fields } = schema(source);
-    expect(fields.map((f) => f.name)).toEqual(sources[source].columns.map((c) => c.name.replace(/\./g, '_')));
+    const attributeFields = (promoted[source] ?? []).map((p) => p.column);
+    expect(fields.map((f) => f.name)).toEqual([...sources[source].columns.map((c) => c.name.replace(/\./g, '_')), ...attributeFields]);
     expect(fields.filter((f) => f.required).map((f) => f.name)).toEqual([sources[source].timeColumn]);
     expect(fields.every((f) => !f.name.includes('.'))).toBe(true);
   });
@@ -133,7 +136,8 @@ describe('Pipelines stream schemas', () => {
         seen.add(source);
         const { fields } = schema(source);
         for (const row of rows) {
-          const record = toStreamRecord(source, row);
+          const record = toStreamRecord(source, row, promoted[source]);
+          for (const p of promoted[source] ?? []) expect(record[p.column]).toBe((row[p.map] as Record<string, string>)[p.key] ?? '');
           expect(Object.keys(record).sort()).toEqual(fields.map((f) => f.name).sort());
           for (const field of fields) expect(misfit(field, record[field.name]), `${source}.${field.name}`).toBeNull();
         }

@@ -8,6 +8,7 @@
  * (`Events.Timestamp`), which become underscores.
  */
 import { sources, type SourceName } from '../../schemas/sources.ts';
+import type { PromotedAttribute } from '../sql/promoted.ts';
 
 export interface StreamField {
   readonly name: string;
@@ -46,9 +47,13 @@ export function streamType(type: string): Omit<StreamField, 'name' | 'required'>
 /** The field name a column travels under. */
 export const streamFieldName = (column: string): string => column.replace(/\./g, '_');
 
-export function streamSchema(source: SourceName): { fields: StreamField[] } {
+/** The stream's fields: the source's columns, then a string per promoted attribute (the sink's table gets the same columns). */
+export function streamSchema(source: SourceName, promoted: readonly PromotedAttribute[] = []): { fields: StreamField[] } {
   const table = sources[source];
   return {
-    fields: table.columns.map((c) => ({ name: streamFieldName(c.name), ...streamType(c.type), required: c.name === table.timeColumn })),
+    fields: [
+      ...table.columns.map((c) => ({ name: streamFieldName(c.name), ...streamType(c.type), required: c.name === table.timeColumn })),
+      ...promoted.map((p) => ({ name: p.column, type: 'string' as const, required: false })),
+    ],
   };
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { MeasureNode, MetricIR, ParamIR } from '../ir.ts';
 import { chType, compileExpr, entityColumn, grainFunction, quoteIdent, typed } from './expr.ts';
 import { finishRatio, measureType, shareQuantiles, sqlFor } from './measures.ts';
+import { promoteAttributes } from './promoted.ts';
 import { DEDUPLICATION } from './sources.ts';
 
 export interface OutputColumn {
@@ -102,13 +103,18 @@ const stateName = (prefix: string, name: string, suffix: string) => `${prefix}${
 /**
  * The metric's SQL for both targets. The MV path and the lake path share
  * every expression; they differ only in where rows come from (rollup states
- * or raw rows) and so in the aggregate form (-Merge or single pass).
+ * or raw rows) and so in the aggregate form (-Merge or single pass), and in
+ * how an attribute is read: the raw MergeTree tables have the maps only,
+ * the lake a column per attribute the metrics read (promoted.ts).
  */
 export function emitMetricSql(ir: MetricIR, options: EmitOptions): MetricSql {
   const rawTable = `${quoteIdent(options.lakeDatabase)}.${ir.source}`;
   const time = quoteIdent(ir.timeColumn);
   const dims = Object.entries(ir.dimensions);
   const measures = shareQuantiles(ir.measures);
+  // The lake side: the same metric with attributes read from their columns.
+  const lake = promoteAttributes(ir);
+  const lakeMeasures = shareQuantiles(lake.measures);
   const grain = ir.grain !== null;
   const columns: OutputColumn[] = [
     ...(grain ? [{ name: 'time', type: "DateTime('UTC')" }] : []),
@@ -121,39 +127,42 @@ export function emitMetricSql(ir: MetricIR, options: EmitOptions): MetricSql {
     ...ir.orderBy.map((o) => `${quoteIdent(o.column)} ${o.direction.toUpperCase()}`),
     ...keys.filter((k) => !ir.orderBy.some((o) => o.column === k)).map((k) => `${quoteIdent(k)} ASC`),
   ];
-  const outerDims = dims.map(([name, e]) => `CAST(${compileExpr(e)} AS ${chType[e.type]}) AS ${quoteIdent(name)}`);
+  const outerDimsOf = (m: MetricIR) => Object.entries(m.dimensions).map(([name, e]) => `CAST(${compileExpr(e)} AS ${chType[e.type]}) AS ${quoteIdent(name)}`);
   const rowFilters = ir.where.map(compileExpr);
-  const rawParamFilters = ir.params.map((p) => paramFilter(p, typed(p.column)));
+  const lakeFilters = [...alignedRange(ir, time), ...lake.where.map(compileExpr), ...lake.params.map((p) => paramFilter(p, typed(p.column)))];
 
   // Two-level metrics: the first level yields (bucket?, entity_key, e_*) from
   // raw rows or from states; the second level is the same SQL on both paths.
   const entity = ir.entity && { ...ir.entity, values: shareQuantiles(ir.entity.values) };
+  const lakeEntity = lake.entity && { ...lake.entity, values: shareQuantiles(lake.entity.values) };
   let fallbackQuery: string;
   let mvInner: ((target: string) => string) | null = null;
-  if (entity) {
+  if (entity && lakeEntity) {
     const innerKeys = [...(grain ? ['bucket'] : []), 'entity_key'];
-    const outer = (inner: string) =>
+    const outer = (m: MetricIR, inner: string) =>
       render({
-        select: [...(grain ? ['bucket AS time'] : []), ...outerDims, ...finishedMeasures(measures, (_n, m) => sqlFor(m).single(m))],
+        select: [...(grain ? ['bucket AS time'] : []), ...outerDimsOf(m), ...finishedMeasures(shareQuantiles(m.measures), (_n, x) => sqlFor(x).single(x))],
         from: `(${inner})`,
         groupBy: keys,
         orderBy,
         limit: ir.limit,
       });
     fallbackQuery = outer(
+      lake,
       render({
         select: [
           ...(grain ? [`${bucketOf(ir, time)} AS bucket`] : []),
-          `CAST(${compileExpr(entity.key)} AS String) AS entity_key`,
-          ...finishedMeasures(entity.values, (_n, m) => sqlFor(m).single(m), 'e_'),
+          `CAST(${compileExpr(lakeEntity.key)} AS String) AS entity_key`,
+          ...finishedMeasures(lakeEntity.values, (_n, m) => sqlFor(m).single(m), 'e_'),
         ],
         from: rawTable,
-        where: [...alignedRange(ir, time), ...rowFilters, ...rawParamFilters],
+        where: lakeFilters,
         groupBy: innerKeys,
       }),
     );
     mvInner = (target) =>
       outer(
+        ir,
         render({
           select: [...innerKeys, ...finishedMeasures(entity.values, (n, m) => sqlFor(m).merge(m, (s, owner) => stateName('e_', owner ?? n, s)), 'e_')],
           from: target,
@@ -163,9 +172,9 @@ export function emitMetricSql(ir: MetricIR, options: EmitOptions): MetricSql {
       );
   } else {
     fallbackQuery = render({
-      select: [...(grain ? [`${bucketOf(ir, time)} AS time`] : []), ...outerDims, ...finishedMeasures(measures, (_n, m) => sqlFor(m).single(m))],
+      select: [...(grain ? [`${bucketOf(ir, time)} AS time`] : []), ...outerDimsOf(lake), ...finishedMeasures(lakeMeasures, (_n, m) => sqlFor(m).single(m))],
       from: rawTable,
-      where: [...alignedRange(ir, time), ...rowFilters, ...rawParamFilters],
+      where: lakeFilters,
       groupBy: keys,
       orderBy,
       limit: ir.limit,

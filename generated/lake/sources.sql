@@ -16,7 +16,13 @@ CREATE TABLE IF NOT EXISTS otel_logs (
   ScopeVersion String,
   ScopeAttributes Map(String, String),
   ScopeSchemaUrl String,
-  LogAttributes Map(String, String)
+  LogAttributes Map(String, String),
+  LogAttributes__exception_type Nullable(String),
+  LogAttributes__session_id Nullable(String),
+  LogAttributes__url_path Nullable(String),
+  LogAttributes__user_id Nullable(String),
+  LogAttributes__web_vital_name_d76e00 Nullable(String),
+  LogAttributes__web_vital_value_ce7fa6 Nullable(String)
 ) ENGINE = IcebergLocal('otel_logs')
 PARTITION BY
   toRelativeDayNum(Timestamp);
@@ -111,7 +117,9 @@ CREATE TABLE IF NOT EXISTS otel_traces (
   `Links.TraceId` Array(String),
   `Links.SpanId` Array(String),
   `Links.TraceState` Array(String),
-  `Links.Attributes` Array(Map(String, String))
+  `Links.Attributes` Array(Map(String, String)),
+  SpanAttributes__http_response_status_code_ec692c Nullable(String),
+  SpanAttributes__http_route Nullable(String)
 ) ENGINE = IcebergLocal('otel_traces')
 PARTITION BY
   toRelativeDayNum(Timestamp);

@@ -2,12 +2,12 @@
 
 SELECT
   toDateTime(toStartOfHour(Timestamp, 'UTC'), 'UTC') AS time,
-  CAST(SpanAttributes['http.route'] AS String) AS route,
+  CAST(SpanAttributes__http_route AS String) AS route,
   CAST(count() AS UInt64) AS requests,
   CAST(
     countIf(
       (
-        toFloat64OrZero(SpanAttributes['http.response.status_code']) >= 500
+        toFloat64OrZero(SpanAttributes__http_response_status_code_ec692c) >= 500
       )
     ) AS UInt64
   ) AS serverErrors,
@@ -18,7 +18,7 @@ SELECT
       toFloat64(
         countIf(
           (
-            toFloat64OrZero(SpanAttributes['http.response.status_code']) >= 500
+            toFloat64OrZero(SpanAttributes__http_response_status_code_ec692c) >= 500
           )
         )
       ) / toFloat64(count())

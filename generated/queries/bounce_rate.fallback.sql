@@ -14,10 +14,10 @@ SELECT
 FROM
   (
     SELECT
-      CAST(LogAttributes['session.id'] AS String) AS entity_key,
+      CAST(LogAttributes__session_id AS String) AS entity_key,
       CAST(
         argMin(
-          CAST(LogAttributes['url.path'] AS String),
+          CAST(LogAttributes__url_path AS String),
           CAST(Timestamp AS DateTime64(6, 'UTC'))
         ) AS String
       ) AS e_entryPage,

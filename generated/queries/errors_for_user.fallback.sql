@@ -2,7 +2,7 @@
 
 SELECT
   toDateTime(toStartOfHour(Timestamp, 'UTC'), 'UTC') AS time,
-  CAST(LogAttributes['exception.type'] AS String) AS exceptionType,
+  CAST(LogAttributes__exception_type AS String) AS exceptionType,
   CAST(count() AS UInt64) AS errors
 FROM
   lake.otel_logs
@@ -10,7 +10,7 @@ WHERE
   Timestamp >= toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC')
   AND Timestamp < toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC')
   AND (SeverityText = 'ERROR')
-  AND CAST(LogAttributes['user.id'] AS String) = {userId:String}
+  AND CAST(LogAttributes__user_id AS String) = {userId:String}
 GROUP BY
   time,
   exceptionType

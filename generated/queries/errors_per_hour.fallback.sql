@@ -2,7 +2,7 @@
 
 SELECT
   toDateTime(toStartOfHour(Timestamp, 'UTC'), 'UTC') AS time,
-  CAST(LogAttributes['exception.type'] AS String) AS exceptionType,
+  CAST(LogAttributes__exception_type AS String) AS exceptionType,
   CAST(count() AS UInt64) AS errors
 FROM
   lake.otel_logs

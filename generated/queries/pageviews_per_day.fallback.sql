@@ -2,7 +2,7 @@
 
 SELECT
   toDateTime(toStartOfDay(Timestamp, 'UTC'), 'UTC') AS time,
-  CAST(LogAttributes['url.path'] AS String) AS page,
+  CAST(LogAttributes__url_path AS String) AS page,
   CAST(count() AS UInt64) AS views
 FROM
   lake.otel_logs

@@ -16,7 +16,7 @@ FROM
   (
     SELECT
       toDateTime(toStartOfDay(Timestamp, 'UTC'), 'UTC') AS bucket,
-      CAST(LogAttributes['user.id'] AS String) AS entity_key,
+      CAST(LogAttributes__user_id AS String) AS entity_key,
       CAST(
         windowFunnel(3600000) (
           toUInt64(

@@ -2,7 +2,7 @@
 
 SELECT
   CAST(
-    uniq(CAST(LogAttributes['user.id'] AS String)) AS UInt64
+    uniq(CAST(LogAttributes__user_id AS String)) AS UInt64
   ) AS visitors
 FROM
   lake.otel_logs

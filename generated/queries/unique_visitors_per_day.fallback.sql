@@ -3,7 +3,7 @@
 SELECT
   toDateTime(toStartOfDay(Timestamp, 'UTC'), 'UTC') AS time,
   CAST(
-    uniq(CAST(LogAttributes['user.id'] AS String)) AS UInt64
+    uniq(CAST(LogAttributes__user_id AS String)) AS UInt64
   ) AS visitors
 FROM
   lake.otel_logs

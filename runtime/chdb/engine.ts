@@ -5,6 +5,7 @@
  *
  * chDB allows one session per process, and a read-only session cannot create
  * views; when a source's table appears after start (the first ingest commit),
+ * or `hyb compile` promoted other attributes (runtime/lake/attributes.ts),
  * the session is replaced by a fresh one that sees it.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -12,10 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { drainPending, Session } from 'chdb';
 import { LAKE_DATABASE } from '../../compiler/compile.ts';
-import { lakeViewDDL } from '../../compiler/sql/sources.ts';
 import type { HybConfig } from '../../schemas/config.ts';
 import type { ChdbQueryResponse } from '../../schemas/query.ts';
 import { sourceNames, type SourceName } from '../../schemas/sources.ts';
+import { createLakeView, readPromoted } from '../lake/attributes.ts';
 import { enterLocalLake, lakeReadFunction, localLakePath, localTableExists } from '../lake/location.ts';
 import { outsideReach, singleStatement } from './statement.ts';
 
@@ -43,6 +44,7 @@ export class EngineError extends Error {
 
 /** ClickHouse error codes the service maps to statuses. */
 export const ErrorCode = {
+  UNKNOWN_IDENTIFIER: 47,
   UNKNOWN_TABLE: 60,
   TIMEOUT_EXCEEDED: 159,
   READONLY: 164,
@@ -69,6 +71,8 @@ export class LakeEngine {
   #swapping: Promise<void> | null = null;
   #lastRefresh = 0;
   #configFile: string | undefined;
+  /** The promoted attributes the views were made with, as JSON. */
+  #promoted = '';
 
   private constructor(
     private readonly root: string,
@@ -93,10 +97,12 @@ export class LakeEngine {
     const session = new Session(undefined, { connectionArgs: [`--config-file=${this.#limitsConfig()}`] });
     session.query(`CREATE DATABASE IF NOT EXISTS ${LAKE_DATABASE}`);
     const present: SourceName[] = [];
+    const promoted = readPromoted(this.root);
+    this.#promoted = JSON.stringify(promoted);
     for (const source of sourceNames) {
       if (this.config.lake.kind === 'local' && !localTableExists(localLakePath(this.root, this.config.lake), source)) continue;
       try {
-        session.query(lakeViewDDL(source, LAKE_DATABASE, lakeReadFunction(this.root, this.config.lake, source)));
+        createLakeView(session, source, LAKE_DATABASE, lakeReadFunction(this.root, this.config.lake, source), promoted);
         present.push(source);
       } catch {
         // not written yet: no view, and a query naming it gets UNKNOWN_TABLE
@@ -144,8 +150,12 @@ export class LakeEngine {
       return await this.#run(sql, params, format);
     } catch (error) {
       const e = error instanceof EngineError ? error : engineError(error);
-      // A table that appeared after the session opened: reopen once and retry.
-      if (e.code === ErrorCode.UNKNOWN_TABLE && e.message.includes(`${LAKE_DATABASE}.`) && (await this.refresh())) {
+      // A table that appeared after the session opened, or a column of an
+      // attribute promoted since: reopen once and retry.
+      const stale =
+        (e.code === ErrorCode.UNKNOWN_TABLE && e.message.includes(`${LAKE_DATABASE}.`)) ||
+        (e.code === ErrorCode.UNKNOWN_IDENTIFIER && JSON.stringify(readPromoted(this.root)) !== this.#promoted);
+      if (stale && (await this.refresh())) {
         try {
           return await this.#run(sql, params, format);
         } catch (retry) {
@@ -189,8 +199,8 @@ export class LakeEngine {
   }
 
   /**
-   * Reopens the session if a source table now exists that had none; at most
-   * every 2 s. True when the set of sources grew.
+   * Reopens the session if a source table now exists that had none, or the
+   * promoted attributes changed; at most every 2 s. True when either did.
    */
   async refresh(): Promise<boolean> {
     if (this.#swapping) {
@@ -202,11 +212,11 @@ export class LakeEngine {
     let grew = false;
     this.#swapping = (async () => {
       while (this.#inFlight > 0) await new Promise<void>((wake) => this.#idle.push(wake));
-      const before = this.#present.length;
+      const before = [this.#present.length, this.#promoted] as const;
       this.#session.close();
       await drainPending();
       [this.#session, this.#present] = this.#open();
-      grew = this.#present.length > before;
+      grew = this.#present.length > before[0] || this.#promoted !== before[1];
     })();
     try {
       await this.#swapping;

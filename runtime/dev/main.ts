@@ -183,6 +183,8 @@ export async function dev(options: DevOptions): Promise<void> {
       chain = chain.then(async () => {
         if (stopping) return;
         say('hyb dev: metrics changed; compiling');
+        // A newly read attribute needs no restart: the ingest adds its lake column at its
+        // next commit, the chDB service remakes its views at the first query that names it.
         if (!(await run(options, ['compile']))) return say('hyb dev: fix the errors above; the running stack is unchanged');
         if (!(await run(options, ['migrate']))) return say('hyb dev: migrate failed; the router keeps the previous metrics');
         if (options.worker) await writeDashboard(root, join(root, '.hyb/dashboard')); // wrangler reloads the Worker itself

@@ -9,6 +9,7 @@ import { Session } from 'chdb';
 import type { HybConfig } from '../../schemas/config.ts';
 import { dropTornMetadata, enterLocalLake } from '../lake/location.ts';
 import { toRowBinary } from '../lake/row-binary.ts';
+import { watchPromoted } from '../lake/attributes.ts';
 import { LakeTables } from '../lake/tables.ts';
 import { listen } from '../serve.ts';
 import { sourceNames, type SourceName } from '../../schemas/sources.ts';
@@ -48,7 +49,7 @@ export async function serveIngest(options: ServeIngestOptions): Promise<string> 
   const staging = join(stateDir, 'staging');
   const session = new Session(join(stateDir, 'chdb'), { connectionArgs: [`--user_files_path=${staging}`] });
   const { wal, records } = await Wal.open(join(stateDir, 'wal'));
-  const writer = new LakeWriter(new LakeTables(session, config.lake, staging), join(stateDir, 'state'), {
+  const writer = new LakeWriter(new LakeTables(session, config.lake, staging, watchPromoted(options.root)), join(stateDir, 'state'), {
     maxRows: settings.flushRows,
     maxBytes: settings.flushBytes,
     maxAgeMs: settings.flushSeconds * 1000,

@@ -1,10 +1,13 @@
 /**
  * A mapped row (the lake's shape) → the record a Cloudflare Pipelines stream
  * takes (generated/pipelines/<source>.schema.json): dotted names get
- * underscores, timestamps become RFC 3339, maps stay objects (json fields).
- * What the production OTLP Worker will send with `env.<STREAM>.send()`.
+ * underscores, timestamps become RFC 3339, maps stay objects (json fields),
+ * and each promoted attribute (compiler/sql/promoted.ts) gets its field, as
+ * the local lake writer gives it its column. What the production OTLP Worker
+ * sends with `env.<STREAM>.send()`.
  */
 import { streamFieldName } from '../../compiler/codegen/pipelines.ts';
+import type { PromotedAttribute } from '../../compiler/sql/promoted.ts';
 import { sources, type SourceName } from '../../schemas/sources.ts';
 
 const TIMESTAMP = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}\.\d{6})$/;
@@ -17,11 +20,14 @@ const rfc3339 = (value: unknown): unknown => {
   return Array.isArray(value) ? value.map(rfc3339) : value;
 };
 
-export function toStreamRecord(source: SourceName, row: Record<string, unknown>): Record<string, unknown> {
+export function toStreamRecord(source: SourceName, row: Record<string, unknown>, promoted: readonly PromotedAttribute[] = []): Record<string, unknown> {
   const bools = boolColumns[source];
-  return Object.fromEntries(
+  const record = Object.fromEntries(
     Object.entries(row).map(([name, value]) => [streamFieldName(name), bools.has(name) ? value === true || value === 1 : rfc3339(value)]),
   );
+  // `map['key']` as ClickHouse reads it: an empty string where the key is absent
+  for (const p of promoted) record[p.column] = (row[p.map] as Record<string, string> | undefined)?.[p.key] ?? '';
+  return record;
 }
 
 /** Bool columns: the lake stores them as Int32 (Iceberg has no ClickHouse Bool), streams take true/false. */

@@ -4,32 +4,45 @@
  * from schemas/), append rows as one commit.
  *
  * Rows travel as RowBinary (row-binary.ts), which chDB parses 3–7 times
- * faster than JSONEachRow. chDB's raw insert takes text formats only, so a
- * RowBinary payload is staged as a file in the session's `user_files_path`
- * and read with file(), sorted by the source's lake sort order on the way;
- * JSONEachRow (test fixtures) goes in directly, as it comes.
+ * faster than JSONEachRow (test fixtures). chDB's raw insert takes text
+ * formats only, so a payload is staged as a file in the session's
+ * `user_files_path` and read with file(), sorted by the source's lake sort
+ * order on the way, and each promoted attribute (compiler/sql/promoted.ts)
+ * copied out of its map into its own column. A table that lacks a column
+ * for an attribute promoted since it was made gets one (ALTER TABLE … ADD
+ * COLUMN, an Iceberg schema change) before the next append.
  */
 import { randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readdirSync, rmSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Session } from 'chdb';
 import { quoteString } from '../../compiler/sql/expr.ts';
-import { lakeColumns, lakeSortClause, lakeTableDDL } from '../../compiler/sql/sources.ts';
-import type { SourceName } from '../../schemas/sources.ts';
+import { quoteIdent } from '../../compiler/sql/expr.ts';
+import type { PromotedAttributes } from '../../compiler/sql/promoted.ts';
+import { attributeValue, lakeColumns, lakeSortClause, lakeTableDDL, promotedColumnDDL } from '../../compiler/sql/sources.ts';
+import { sources, type SourceName } from '../../schemas/sources.ts';
 import { lakeWriteEngine, localTableExists, type LakeConfig } from './location.ts';
 
 export type PayloadFormat = 'RowBinary' | 'JSONEachRow';
 
 const STAGED_PREFIX = 'hyb-append-';
 
+const ICEBERG_WRITES = 'SETTINGS allow_experimental_insert_into_iceberg = 1';
+
 export class LakeTables {
   #ready = new Set<SourceName>();
+  /** Per attached table, the columns it has. */
+  #columns = new Map<SourceName, Set<string>>();
 
-  /** `stagingDir` must be the session's `user_files_path` (`--user_files_path`). */
+  /**
+   * `stagingDir` must be the session's `user_files_path` (`--user_files_path`).
+   * `promoted` is asked before each append (runtime/lake/attributes.ts).
+   */
   constructor(
     private readonly session: Session,
     private readonly lake: LakeConfig,
     private readonly stagingDir: string,
+    private readonly promoted: () => PromotedAttributes = () => ({}),
   ) {
     mkdirSync(stagingDir, { recursive: true });
     // staged by a process killed mid-commit; this session is the only one staging here
@@ -58,9 +71,23 @@ export class LakeTables {
       this.session.query(`CREATE TABLE IF NOT EXISTS ${source} ENGINE = ${engine}`);
     } catch (error) {
       if (!create) throw error;
-      this.session.query(lakeTableDDL(source, engine));
+      this.session.query(lakeTableDDL(source, engine, this.promoted()[source]));
     }
+    const described = this.session.query(`DESCRIBE TABLE ${source}`, 'TSV').toString();
+    this.#columns.set(source, new Set(described.split('\n').filter(Boolean).map((line) => line.split('\t', 1)[0]!)));
     this.#ready.add(source);
+  }
+
+  /** The promoted attributes of the source, each with a column in its table (added here when missing). */
+  #promotedColumns(source: SourceName) {
+    const columns = this.#columns.get(source)!;
+    const wanted = this.promoted()[source] ?? [];
+    for (const p of wanted) {
+      if (columns.has(p.column)) continue;
+      this.session.query(`ALTER TABLE ${source} ADD COLUMN ${promotedColumnDDL(p)} ${ICEBERG_WRITES}`);
+      columns.add(p.column);
+    }
+    return wanted;
   }
 
   count(source: SourceName): number {
@@ -72,12 +99,9 @@ export class LakeTables {
   /** One Iceberg commit with every row of `payload` (its pieces in order). */
   async append(source: SourceName, payload: Buffer | readonly Buffer[], format: PayloadFormat = 'RowBinary'): Promise<void> {
     this.ensure(source);
+    const promoted = this.#promotedColumns(source);
     const pieces = Buffer.isBuffer(payload) ? [payload] : payload;
-    if (format === 'JSONEachRow') {
-      await this.session.insert({ table: source, values: Buffer.concat(pieces), format, settings: { allow_experimental_insert_into_iceberg: 1 } });
-      return;
-    }
-    const staged = join(this.stagingDir, `${STAGED_PREFIX}${randomUUID()}.bin`);
+    const staged = join(this.stagingDir, `${STAGED_PREFIX}${randomUUID()}.${format === 'RowBinary' ? 'bin' : 'jsonl'}`);
     try {
       const fd = openSync(staged, 'w');
       try {
@@ -91,10 +115,12 @@ export class LakeTables {
       } finally {
         closeSync(fd);
       }
+      const columns = [...sources[source].columns.map((c) => c.name), ...promoted.map((p) => p.column)].map(quoteIdent);
       await this.session.queryAsync(
-        // sorted (the source's lakeSortOrder): one kind of event lies together in each data file
-        `INSERT INTO ${source} SELECT * FROM file(${quoteString(staged)}, 'RowBinary', ${quoteString(lakeColumns(source))}) ${lakeSortClause(source)} ` +
-          'SETTINGS allow_experimental_insert_into_iceberg = 1',
+        `INSERT INTO ${source} (${columns.join(', ')}) ` +
+          `SELECT *${promoted.map((p) => `, ${attributeValue(p)}`).join('')} FROM file(${quoteString(staged)}, '${format}', ${quoteString(lakeColumns(source))}) ` +
+          // sorted (the source's lakeSortOrder): one kind of event lies together in each data file
+          `${lakeSortClause(source)} ${ICEBERG_WRITES}`,
       );
     } finally {
       rmSync(staged, { force: true });

@@ -15,6 +15,7 @@ import type { HybConfig } from '../../schemas/config.ts';
 import type { SourceName } from '../../schemas/sources.ts';
 import { enterLocalLake } from '../lake/location.ts';
 import { toRowBinary } from '../lake/row-binary.ts';
+import { watchPromoted } from '../lake/attributes.ts';
 import { LakeTables } from '../lake/tables.ts';
 import { Progress } from '../progress.ts';
 import { generateDays, prng, type Rows } from './generate.ts';
@@ -135,7 +136,7 @@ function directSink(options: SeedOptions): Sink {
   enterLocalLake(options.root, config.lake);
   const staging = mkdtempSync(join(tmpdir(), 'hyb-seed-'));
   const session = new Session(undefined, { connectionArgs: [`--user_files_path=${staging}`] });
-  const tables = new LakeTables(session, config.lake, staging);
+  const tables = new LakeTables(session, config.lake, staging, watchPromoted(options.root));
   return {
     async write(rows, advanced) {
       for (const source of ['otel_logs', 'otel_traces'] as SourceName[]) {

@@ -70,9 +70,10 @@ export class LakeReader {
     return lakeReadFunction(this.root, this.config.lake, source);
   }
 
-  /** One data file's rows as Parquet. */
+  /** One data file's rows as Parquet: the source's columns (not the lake's promoted attribute columns, which ClickHouse's tables do not have). */
   async parquet(source: SourceName, path: string): Promise<Uint8Array> {
-    const result = await this.#session.queryBindAsync(`SELECT * FROM ${this.tableFunction(source)} WHERE _path = {path:String}`, { path }, { format: 'Parquet' });
+    const columns = sources[source].columns.map((c) => quoteIdent(c.name)).join(', ');
+    const result = await this.#session.queryBindAsync(`SELECT ${columns} FROM ${this.tableFunction(source)} WHERE _path = {path:String}`, { path }, { format: 'Parquet' });
     return result.bytes();
   }
 

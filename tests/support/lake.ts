@@ -6,15 +6,20 @@ import { Session } from 'chdb';
 import type { SourceName } from '../../schemas/sources.ts';
 import { sourceNames } from '../../schemas/sources.ts';
 import { LAKE_DATABASE } from '../../compiler/compile.ts';
-import { lakeViewDDL, rawTableDDL } from '../../compiler/sql/sources.ts';
+import { rawTableDDL } from '../../compiler/sql/sources.ts';
+import { createLakeView, readPromoted } from '../../runtime/lake/attributes.ts';
 import { toJsonEachRow } from '../../runtime/seed/generate.ts';
 
 const projectRoot = resolve(import.meta.dirname, '../..');
 
 export const tempDir = (prefix: string): string => mkdtempSync(join(tmpdir(), `hyb-${prefix}-`));
 
-/** Appends rows to the lake through the real writer process, `chunks` commits per source. */
-export function writeLake(lake: string, rows: Partial<Record<SourceName, Record<string, unknown>[]>>, chunks = 1): void {
+/**
+ * Appends rows to the lake through the real writer process, `chunks` commits
+ * per source, promoting the attributes that the metrics of project `root`
+ * read (this repository's by default; a folder with no generated/ promotes none).
+ */
+export function writeLake(lake: string, rows: Partial<Record<SourceName, Record<string, unknown>[]>>, chunks = 1, root = projectRoot): void {
   const staging = tempDir('staging');
   for (const [source, list] of Object.entries(rows)) {
     if (!list?.length) continue;
@@ -27,6 +32,7 @@ export function writeLake(lake: string, rows: Partial<Record<SourceName, Record<
     }
     const run = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'runtime/lake/write-files.ts'), lake, source, ...files], {
       cwd: projectRoot,
+      env: { ...process.env, HYB_PROJECT: root },
       encoding: 'utf8',
     });
     if (run.status !== 0) throw new Error(`lake writer failed for ${source}: ${run.stderr}`);
@@ -47,9 +53,10 @@ export function openEngine(lake: string, options: { rawTtlDays?: number } = {}):
   return session;
 }
 
-/** Creates the lake views for the sources that have a table in the lake. */
+/** Creates the lake views for the sources that have a table in the lake, promoting what this project's metrics read. */
 export function attachLake(session: Session, lake: string, present: readonly SourceName[]): void {
-  for (const source of present) session.query(lakeViewDDL(source, LAKE_DATABASE, `icebergLocal('${join(lake, source)}')`));
+  const promoted = readPromoted(projectRoot);
+  for (const source of present) createLakeView(session, source, LAKE_DATABASE, `icebergLocal('${join(lake, source)}')`, promoted);
 }
 
 export async function insertRaw(session: Session, table: string, rows: readonly Record<string, unknown>[], chunks = 1): Promise<void> {

@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { ATTRIBUTES_FILE } from '../../runtime/lake/attributes.ts';
 import { tempDir } from './lake.ts';
 
 export const projectRoot = resolve(import.meta.dirname, '../..');
@@ -17,7 +18,10 @@ export function scratchProject(options: { metrics?: string } = {}): string {
   }
   cpSync(options.metrics ?? join(projectRoot, 'metrics'), join(dir, 'metrics'), { recursive: true });
   cpSync(join(projectRoot, 'hyb.config.ts'), join(dir, 'hyb.config.ts'));
-  mkdirSync(join(dir, 'generated'), { recursive: true });
+  // The services of a project read the attributes its compile promoted (runtime/lake/attributes.ts);
+  // the tests' lakes and queries are this repository's, so its scratch copies start with the same.
+  mkdirSync(join(dir, 'generated/lake'), { recursive: true });
+  cpSync(join(projectRoot, ATTRIBUTES_FILE), join(dir, ATTRIBUTES_FILE));
   return dir;
 }
 

@@ -6,6 +6,8 @@
  * OTLP, hence this Worker. Durability is the stream's: `send()` resolves once
  * the stream has the records, and only then is the request acknowledged.
  */
+import attributes from '../../../generated/lake/attributes.json' with { type: 'json' };
+import type { PromotedAttributes } from '../../../compiler/sql/promoted.ts';
 import type { SourceName } from '../../../schemas/sources.ts';
 import { toStreamRecord } from '../pipelines.ts';
 import { ingestService, type SourceRows } from '../service.ts';
@@ -21,6 +23,9 @@ export type Env = Record<Uppercase<SourceName>, StreamBinding> & { MAX_BODY_BYTE
 /** Records per send(): Pipelines takes at most 1 MB a request; OTel records are well under 1 KB. */
 const SEND_BATCH = 500;
 
+/** The attributes `hyb compile` promoted: each is a field of its stream (generated/pipelines/). */
+const promoted: PromotedAttributes = attributes;
+
 function appFor(env: Env) {
   return ingestService(
     {
@@ -29,7 +34,7 @@ function appFor(env: Env) {
         for (const [source, list] of Object.entries(rows) as [SourceName, Record<string, unknown>[]][]) {
           const stream = env[source.toUpperCase() as Uppercase<SourceName>];
           if (!stream) throw new Error(`no stream bound as ${source.toUpperCase()}`);
-          const records = list.map((row) => toStreamRecord(source, row));
+          const records = list.map((row) => toStreamRecord(source, row, promoted[source]));
           for (let i = 0; i < records.length; i += SEND_BATCH) sends.push(stream.send(records.slice(i, i + SEND_BATCH)));
         }
         await Promise.all(sends);
