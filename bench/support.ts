@@ -3,6 +3,7 @@ import { cpSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stopChild } from '../runtime/dev/child.ts';
+import { ATTRIBUTES_FILE } from '../runtime/lake/attributes.ts';
 
 export const projectRoot = resolve(import.meta.dirname, '..');
 
@@ -18,6 +19,9 @@ export function benchProject(): string {
   for (const shared of ['compiler', 'schemas', 'runtime', 'node_modules', 'package.json']) symlinkSync(join(projectRoot, shared), join(dir, shared));
   cpSync(join(projectRoot, 'hyb.config.ts'), join(dir, 'hyb.config.ts'));
   mkdirSync(join(dir, 'metrics'));
+  // the attributes this repository's metrics promote: its services write and read the lake as ours do
+  mkdirSync(join(dir, 'generated/lake'), { recursive: true });
+  cpSync(join(projectRoot, ATTRIBUTES_FILE), join(dir, ATTRIBUTES_FILE));
   return dir;
 }
 
