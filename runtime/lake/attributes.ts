@@ -59,8 +59,7 @@ export function watchPromoted(root: string): () => PromotedAttributes {
  * holds until the promoted attributes change, when the view is made again.
  */
 export function createLakeView(session: Session, source: SourceName, database: string, tableFunction: string, promoted: PromotedAttributes): void {
-  const described = session.query(`DESCRIBE ${tableFunction}`, 'TSV').toString();
-  const columns = new Set(described.split('\n').filter(Boolean).map((line) => line.split('\t', 1)[0]!));
+  const columns = columnsOf(session, tableFunction);
   const inTable = (promoted[source] ?? []).filter((p) => columns.has(p.column));
   // Parquet null counts answer this for the newer files without reading them.
   const olderFiles = inTable.length
@@ -71,4 +70,10 @@ export function createLakeView(session: Session, source: SourceName, database: s
         .filter(Boolean)
     : [];
   session.query(lakeViewDDL(source, database, tableFunction, promoted[source], { columns, olderFiles }));
+}
+
+/** The column names of a table (`DESCRIBE TABLE t`) or table function (`DESCRIBE f(…)`). */
+export function columnsOf(session: Session, table: string): Set<string> {
+  const described = session.query(`DESCRIBE ${table}`, 'TSV').toString();
+  return new Set(described.split('\n').filter(Boolean).map((line) => line.split('\t', 1)[0]!));
 }

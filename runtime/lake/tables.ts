@@ -16,11 +16,11 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readdirSync, rmSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Session } from 'chdb';
-import { quoteString } from '../../compiler/sql/expr.ts';
-import { quoteIdent } from '../../compiler/sql/expr.ts';
+import { quoteIdent, quoteString } from '../../compiler/sql/expr.ts';
 import type { PromotedAttributes } from '../../compiler/sql/promoted.ts';
 import { attributeValue, lakeColumns, lakeSortClause, lakeTableDDL, promotedColumnDDL } from '../../compiler/sql/sources.ts';
 import { sources, type SourceName } from '../../schemas/sources.ts';
+import { columnsOf } from './attributes.ts';
 import { lakeWriteEngine, localTableExists, type LakeConfig } from './location.ts';
 
 export type PayloadFormat = 'RowBinary' | 'JSONEachRow';
@@ -73,8 +73,7 @@ export class LakeTables {
       if (!create) throw error;
       this.session.query(lakeTableDDL(source, engine, this.promoted()[source]));
     }
-    const described = this.session.query(`DESCRIBE TABLE ${source}`, 'TSV').toString();
-    this.#columns.set(source, new Set(described.split('\n').filter(Boolean).map((line) => line.split('\t', 1)[0]!)));
+    this.#columns.set(source, columnsOf(this.session, `TABLE ${source}`));
     this.#ready.add(source);
   }
 
