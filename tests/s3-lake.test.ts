@@ -1,13 +1,16 @@
 /**
  * The lake on S3: `s3rver` on loopback stands in for R2. Ingest writes the
  * Iceberg tables into the bucket, the chDB service reads them from there,
- * and a restarted ingest finds its tables (and their row counts) again.
+ * and a restarted ingest finds its tables (and their row counts) again; one
+ * that promotes attributes the first did not adds their columns to the
+ * table in the bucket.
  */
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ATTRIBUTES_FILE } from '../runtime/lake/attributes.ts';
 import { eventually, postJson, projectWithConfig, startService } from './support/services.ts';
 
 let server: S3rver;
@@ -32,13 +35,24 @@ const logs = (service: string, bodies: string[]) => ({
   resourceLogs: [
     {
       resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
-      scopeLogs: [{ logRecords: bodies.map((body, i) => ({ timeUnixNano: String(1772532000000000000n + BigInt(i)), body: { stringValue: body } })) }],
+      scopeLogs: [
+        {
+          logRecords: bodies.map((body, i) => ({
+            timeUnixNano: String(1772532000000000000n + BigInt(i)),
+            body: { stringValue: body },
+            attributes: [{ key: 'url.path', value: { stringValue: `/${body}` } }],
+          })),
+        },
+      ],
     },
   ],
 });
 
 describe('a lake on S3', () => {
   it('is written by ingest, read by the chDB service, and found again after a restart', async () => {
+    // the first run promotes nothing (a project compiled before any metric read an attribute)
+    const attributes = readFileSync(join(project, ATTRIBUTES_FILE), 'utf8');
+    rmSync(join(project, ATTRIBUTES_FILE));
     const ingest = await startService(['ingest'], project);
     expect((await postJson(`${ingest.url}/v1/logs`, logs('s3-app', ['one', 'two', 'three']))).status).toBe(200);
     await ingest.stop(); // flushes to the bucket
@@ -48,17 +62,28 @@ describe('a lake on S3', () => {
     expect(stored.some((p) => /^hyb\/otel_logs\/metadata\/v\d+\.metadata\.json\._S3rver_object$/.test(p))).toBe(true);
     expect(stored.some((p) => /^hyb\/otel_logs\/data\/.*\.parquet\._S3rver_object$/.test(p))).toBe(true);
 
-    // a second ingest run attaches the existing table and appends to it
+    // a second ingest run attaches the existing table, adds the promoted columns, and appends to it
+    writeFileSync(join(project, ATTRIBUTES_FILE), attributes);
     const again = await startService(['ingest'], project);
     expect((await postJson(`${again.url}/v1/logs`, logs('s3-app', ['four']))).status).toBe(200);
     await again.stop();
     expect(again.child.exitCode, again.stderr()).toBe(0);
+    const metadata = readdirSync(join(bucketDir, 'lake/hyb/otel_logs/metadata')).filter((f) => f.endsWith('.metadata.json._S3rver_object'));
+    const schemas = metadata.map((f) => readFileSync(join(bucketDir, 'lake/hyb/otel_logs/metadata', f), 'utf8'));
+    expect(schemas.some((text) => text.includes('"LogAttributes__url_path"'))).toBe(true);
+    expect(schemas.some((text) => !text.includes('"LogAttributes__url_path"'))).toBe(true);
 
     const chdb = await startService(['chdb'], project);
     try {
-      const sql = "SELECT Body FROM lake.otel_logs WHERE ServiceName = 's3-app' ORDER BY Body";
+      // the promoted column: from the map in the first file, from the column in the second
+      const sql = "SELECT Body, LogAttributes__url_path AS path FROM lake.otel_logs WHERE ServiceName = 's3-app' ORDER BY Body";
       const answer = await eventually(() => postJson(`${chdb.url}/query`, { sql }), (a) => a.status === 200 && a.body.data.length >= 4);
-      expect(answer.body.data).toEqual([{ Body: 'four' }, { Body: 'one' }, { Body: 'three' }, { Body: 'two' }]);
+      expect(answer.body.data).toEqual([
+        { Body: 'four', path: '/four' },
+        { Body: 'one', path: '/one' },
+        { Body: 'three', path: '/three' },
+        { Body: 'two', path: '/two' },
+      ]);
       const health = await (await fetch(`${chdb.url}/health`)).json();
       expect(health.sources).toEqual(['otel_logs']);
     } finally {
