@@ -209,21 +209,21 @@ export class LakeEngine {
     }
     if (Date.now() - this.#lastRefresh < 2_000) return false;
     this.#lastRefresh = Date.now();
-    let grew = false;
+    let changed = false;
     this.#swapping = (async () => {
       while (this.#inFlight > 0) await new Promise<void>((wake) => this.#idle.push(wake));
       const before = [this.#present.length, this.#promoted] as const;
       this.#session.close();
       await drainPending();
       [this.#session, this.#present] = this.#open();
-      grew = this.#present.length > before[0] || this.#promoted !== before[1];
+      changed = this.#present.length > before[0] || this.#promoted !== before[1];
     })();
     try {
       await this.#swapping;
     } finally {
       this.#swapping = null;
     }
-    return grew;
+    return changed;
   }
 
   close(): void {
