@@ -30,7 +30,6 @@ const STAGED_PREFIX = 'hyb-append-';
 const ICEBERG_WRITES = 'SETTINGS allow_experimental_insert_into_iceberg = 1';
 
 export class LakeTables {
-  #ready = new Set<SourceName>();
   /** Per attached table, the columns it has. */
   #columns = new Map<SourceName, Set<string>>();
 
@@ -51,7 +50,7 @@ export class LakeTables {
 
   /** True when the source's table exists (a local lake: in the working directory). */
   exists(source: SourceName): boolean {
-    if (this.#ready.has(source)) return true;
+    if (this.#columns.has(source)) return true;
     if (this.lake.kind === 'local') return localTableExists('.', source);
     try {
       this.ensure(source, false);
@@ -63,7 +62,7 @@ export class LakeTables {
 
   /** Attaches the table, creating it when `create` and it does not exist yet. */
   ensure(source: SourceName, create = true): void {
-    if (this.#ready.has(source)) return;
+    if (this.#columns.has(source)) return;
     const engine = lakeWriteEngine(this.lake, source);
     const absent = this.lake.kind === 'local' && !localTableExists('.', source);
     try {
@@ -74,7 +73,6 @@ export class LakeTables {
       this.session.query(lakeTableDDL(source, engine, this.promoted()[source]));
     }
     this.#columns.set(source, columnsOf(this.session, `TABLE ${source}`));
-    this.#ready.add(source);
   }
 
   /** The promoted attributes of the source, each with a column in its table (added here when missing). */
