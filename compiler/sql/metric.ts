@@ -139,16 +139,16 @@ export function emitMetricSql(ir: MetricIR, options: EmitOptions): MetricSql {
   let mvInner: ((target: string) => string) | null = null;
   if (entity && lakeEntity) {
     const innerKeys = [...(grain ? ['bucket'] : []), 'entity_key'];
-    const outer = (m: MetricIR, inner: string) =>
+    const outer = (side: { dims: readonly string[]; measures: Readonly<Record<string, MeasureNode>> }, inner: string) =>
       render({
-        select: [...(grain ? ['bucket AS time'] : []), ...outerDimsOf(m), ...finishedMeasures(shareQuantiles(m.measures), (_n, x) => sqlFor(x).single(x))],
+        select: [...(grain ? ['bucket AS time'] : []), ...side.dims, ...finishedMeasures(side.measures, (_n, m) => sqlFor(m).single(m))],
         from: `(${inner})`,
         groupBy: keys,
         orderBy,
         limit: ir.limit,
       });
     fallbackQuery = outer(
-      lake,
+      { dims: outerDimsOf(lake), measures: lakeMeasures },
       render({
         select: [
           ...(grain ? [`${bucketOf(ir, time)} AS bucket`] : []),
@@ -162,7 +162,7 @@ export function emitMetricSql(ir: MetricIR, options: EmitOptions): MetricSql {
     );
     mvInner = (target) =>
       outer(
-        ir,
+        { dims: outerDimsOf(ir), measures },
         render({
           select: [...innerKeys, ...finishedMeasures(entity.values, (n, m) => sqlFor(m).merge(m, (s, owner) => stateName('e_', owner ?? n, s)), 'e_')],
           from: target,
