@@ -31,7 +31,8 @@ const range = { from: `${START} 00:00:00.000`, to: '2026-11-19 00:00:00.000' };
 
 // The lake's layout follows the attributes the metrics read (promoted into
 // columns of their own): a lake seeded for other metrics is seeded again.
-const seededAs = `${EVENTS} events, ${DAYS} days from ${START}, seed 1, promoted ${createHash('sha256').update(JSON.stringify(readPromoted(projectRoot))).digest('hex').slice(0, 12)}\n`;
+const promotedAttributes = readPromoted(projectRoot);
+const seededAs = `${EVENTS} events, ${DAYS} days from ${START}, seed 1, promoted ${createHash('sha256').update(JSON.stringify(promotedAttributes)).digest('hex').slice(0, 12)}\n`;
 mkdirSync(dir, { recursive: true });
 for (const shared of ['compiler', 'schemas', 'runtime', 'node_modules', 'package.json', 'generated']) {
   if (!existsSync(join(dir, shared))) symlinkSync(join(projectRoot, shared), join(dir, shared));
@@ -105,7 +106,7 @@ const names = Object.keys(routerTable).sort() as (keyof typeof routerTable)[];
 const progress = new Progress('fallback queries', names.length * RUNS * 3);
 let done = 0;
 const results: { query: string; chdbMs: number; chdbMaxMs: number; mapsMs: number; duckdbMs: number | null; rows: number; rowsRead: number }[] = [];
-const promoted = Object.values(readPromoted(projectRoot)).flat();
+const promoted = Object.values(promotedAttributes).flat();
 /** The same query reading each attribute out of its map, as the lake was read before attributes were promoted. */
 const overMaps = (sql: string) => promoted.reduce((text, p) => text.replace(new RegExp(`\\b${p.column}\\b`, 'g'), `${p.map}[${quoteString(p.key)}]`), sql);
 for (const name of names) {

@@ -21,7 +21,7 @@ import autocannon from 'autocannon';
 import { routerTable } from '../generated/router-table.ts';
 import { Progress } from '../runtime/progress.ts';
 import { atLeast, atMost, report } from './report.ts';
-import { median, projectRoot, startHyb } from './support.ts';
+import { ensureBenchLake, median, projectRoot, startHyb } from './support.ts';
 
 const MV_RUNS = Number(process.env.MV_RUNS ?? 200);
 const CHDB_RUNS = Number(process.env.CHDB_RUNS ?? 5);
@@ -32,9 +32,7 @@ const dir = join(projectRoot, 'bench/.data/router-10m');
 const hyb = join(projectRoot, 'bin/hyb.mjs');
 const timeRange = { from: '2026-10-20T00:00:00Z', to: '2026-11-19T00:00:00Z' };
 
-// Seeds the lake when it is missing or was seeded for other metrics (a quick check otherwise).
-const seed = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'bench/fallback.ts')], { stdio: 'inherit', env: { ...process.env, SEED_ONLY: '1' } });
-if (seed.status !== 0) process.exit(1);
+ensureBenchLake();
 mkdirSync(dir, { recursive: true });
 // The store syncs incrementally; a lake seeded again is new files, so the store starts over.
 const lakeSeeded = readFileSync(join(lakeProject, 'seeded'), 'utf8');

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -47,4 +47,13 @@ export async function startHyb(args: readonly string[], cwd: string, env: Record
     url,
     stop: () => stopChild(child),
   };
+}
+
+/**
+ * Seeds the 10 M-event lake of bench/fallback.ts when it is missing or was
+ * seeded for other promoted attributes; a quick check otherwise.
+ */
+export function ensureBenchLake(): void {
+  const seed = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'bench/fallback.ts')], { stdio: 'inherit', env: { ...process.env, SEED_ONLY: '1' } });
+  if (seed.status !== 0) process.exit(1);
 }

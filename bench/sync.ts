@@ -13,15 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
 import { atLeast, report } from './report.ts';
-import { median, projectRoot, startHyb } from './support.ts';
+import { ensureBenchLake, median, projectRoot, startHyb } from './support.ts';
 import { quoteIdent } from '../compiler/sql/expr.ts';
 import { sources } from '../schemas/sources.ts';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 1);
 const dir = join(projectRoot, 'bench/.data/lake-10m');
-// Seeds the lake when it is missing or was seeded for other metrics (a quick check otherwise).
-const seed = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'bench/fallback.ts')], { stdio: 'inherit', env: { ...process.env, SEED_ONLY: '1' } });
-if (seed.status !== 0) process.exit(1);
+ensureBenchLake();
 // hyb migrate compiles the project's metrics
 if (!existsSync(join(dir, 'metrics'))) symlinkSync(join(projectRoot, 'metrics'), join(dir, 'metrics'));
 const hyb = join(projectRoot, 'bin/hyb.mjs');
