@@ -75,13 +75,12 @@ interface WatchSession {
 async function compileOnce(
   root: string,
   flags: { check: boolean; json: boolean; metrics?: string },
-  version: number,
   session?: WatchSession,
 ): Promise<number> {
   const started = performance.now();
   // the compiler loads only for the commands that compile: the services and sync start without it
   const { compileProject, staleFiles, writeGenerated } = await import('./project.ts');
-  const result = await compileProject(root, { version, loader: session?.loader, cache: session?.cache, metricsDir: flags.metrics && resolve(flags.metrics) });
+  const result = await compileProject(root, { loader: session?.loader, cache: session?.cache, metricsDir: flags.metrics && resolve(flags.metrics) });
   if (result.diagnostics.length > 0) {
     report(result.diagnostics, flags.json);
     process.stderr.write(`hyb compile: ${result.diagnostics.length} error(s); generated/ left as it was\n`);
@@ -118,22 +117,21 @@ async function compileCommand(argv: readonly string[]): Promise<number> {
     },
   });
   const root = resolve(values.root);
-  if (!values.watch) return compileOnce(root, values, 0);
+  if (!values.watch) return compileOnce(root, values);
 
   // Watch before the first compile, so an edit made while it runs is not missed.
   const [{ MetricLoader }, { CompileCache }] = await Promise.all([import('./load.ts'), import('./compile.ts')]);
   const session: WatchSession = { loader: new MetricLoader(), cache: new CompileCache(root), written: new Map() };
-  let version = 1;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
   const rerun = () => {
     clearTimeout(timer);
     // One compile at a time: a rerun waits for the one in flight.
-    timer = setTimeout(() => (running = running.then(() => compileOnce(root, values, ++version, session))), 20);
+    timer = setTimeout(() => (running = running.then(() => compileOnce(root, values, session))), 20);
   };
   watch(values.metrics ? resolve(values.metrics) : join(root, 'metrics'), { recursive: true }, rerun);
   watch(root, (_event, name) => name === 'hyb.config.ts' && rerun());
-  running = compileOnce(root, values, version, session);
+  running = compileOnce(root, values, session);
   await running;
   process.stderr.write('hyb compile --watch: watching metrics/ and hyb.config.ts\n');
   return new Promise(() => {});

@@ -2,19 +2,21 @@
  * The project's hyb.config.ts, loaded and validated. Kept apart from the
  * compiler so that the services, sync and seed start without loading it.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { configSchema, type HybConfig } from '../schemas/config.ts';
 import { isConfig } from './dsl/define-config.ts';
 import { HybError } from './diagnostics.ts';
+import { importBundled } from './import-bundled.ts';
 
-export async function loadConfig(root: string, version = 0): Promise<HybConfig> {
+/** The config as the file says now (each call reads it afresh), or the embedded defaults where there is none. */
+export async function loadConfig(root: string): Promise<HybConfig> {
   const path = join(root, 'hyb.config.ts');
+  if (!existsSync(path)) return withOverrides(configSchema.parse({}), process.env.HYB_CONFIG_OVERRIDES);
   let mod: Record<string, unknown>;
   try {
-    mod = await import(`${pathToFileURL(path).href}${version ? `?v=${version}` : ''}`);
+    mod = await importBundled(root, `export { default } from ${JSON.stringify(path)};`);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String(error).includes('hyb.config.ts')) return withOverrides(configSchema.parse({}), process.env.HYB_CONFIG_OVERRIDES);
     throw new HybError('HYB_CONFIG', `cannot load hyb.config.ts: ${(error as Error).message}`, { cause: error });
   }
   if (!isConfig(mod.default)) throw new HybError('HYB_CONFIG', 'hyb.config.ts must `export default defineConfig({...})`');

@@ -1,10 +1,10 @@
-import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { build } from 'esbuild';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { register, type NamespacedUnregister } from 'tsx/esm/api';
+import type { NamespacedUnregister } from 'tsx/esm/api';
 import { isMetric, type Metric } from './dsl/define-metric.ts';
 import type { Diagnostic } from './diagnostics.ts';
+import { importBundled } from './import-bundled.ts';
 
 export interface LoadedMetric {
   readonly file: string;
@@ -80,7 +80,7 @@ export class MetricLoader {
     process.setSourceMapsEnabled(true);
     const all = await listTsFiles(dir);
     const helpers = (await Promise.all(all.filter((f) => !isMetricFile(f)).map(async (f) => `${f}@${(await stat(f)).mtimeMs}`))).join('\n');
-    if (helpers !== this.#helpers || !this.#scope) this.#reset(helpers);
+    if (helpers !== this.#helpers || !this.#scope) await this.#reset(helpers);
     const metrics: LoadedMetric[] = [];
     const diagnostics: Diagnostic[] = [];
     const seen = new Set<string>();
@@ -99,9 +99,11 @@ export class MetricLoader {
     return { metrics, diagnostics };
   }
 
-  #reset(helpers: string): void {
+  async #reset(helpers: string): Promise<void> {
     void this.#scope?.unregister();
     this.#generation += 1;
+    // tsx loads only here: a one-shot compile (loadMetrics) runs without it
+    const { register } = await import('tsx/esm/api');
     this.#scope = register({ namespace: `hyb-metrics-${process.pid}-${this.#generation}` });
     this.#files.clear();
     this.#helpers = helpers;
@@ -132,39 +134,16 @@ export class MetricLoader {
  * problem to its file and line.
  */
 async function loadBundled(root: string, files: readonly string[]): Promise<LoadResult | null> {
-  const entry = files.map((file, i) => `export * as f${i} from ${JSON.stringify(file)};`).join('\n');
-  let code: string;
+  let mod: Record<string, unknown>;
   try {
-    const result = await build({
-      stdin: { contents: entry, resolveDir: root, loader: 'ts' },
-      bundle: true,
-      format: 'esm',
-      platform: 'node',
-      packages: 'external',
-      write: false,
-      logLevel: 'silent',
-    });
-    code = result.outputFiles[0]!.text;
+    mod = await importBundled(root, files.map((file, i) => `export * as f${i} from ${JSON.stringify(file)};`).join('\n'));
   } catch {
     return null;
-  }
-  // Inside the project, so the bundle's package imports resolve from its node_modules.
-  const cache = join(root, 'node_modules', '.cache', 'hyb');
-  const bundle = join(cache, `metrics-${process.pid}-${Date.now()}.mjs`);
-  let mod: Record<string, Record<string, unknown>>;
-  try {
-    await mkdir(cache, { recursive: true });
-    await writeFile(bundle, code);
-    mod = (await import(pathToFileURL(bundle).href)) as Record<string, Record<string, unknown>>;
-  } catch {
-    return null;
-  } finally {
-    await rm(bundle, { force: true });
   }
   const metrics: LoadedMetric[] = [];
   const diagnostics: Diagnostic[] = [];
   files.forEach((absolute, i) => {
-    const loaded = collect(relative(root, absolute), mod[`f${i}`]!);
+    const loaded = collect(relative(root, absolute), mod[`f${i}`] as Record<string, unknown>);
     metrics.push(...loaded.metrics);
     diagnostics.push(...loaded.diagnostics);
   });

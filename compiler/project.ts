@@ -16,15 +16,14 @@ export interface ProjectCompile extends Omit<CompileResult, 'diagnostics'> {
 /**
  * Loads config and metrics from a project folder and compiles them; writes
  * nothing. A watch session passes the same `loader` and `cache` each time
- * (only changed files re-import and re-compile) and a rising `version` (the
- * config re-imports).
+ * (only changed files re-import and re-compile); the config is read afresh.
  */
 export async function compileProject(
   root: string,
-  options: { version?: number; metricsDir?: string; loader?: MetricLoader; cache?: CompileCache } = {},
+  options: { metricsDir?: string; loader?: MetricLoader; cache?: CompileCache } = {},
 ): Promise<ProjectCompile> {
   if (!options.loader) bootFormatHelper(root); // one-shot: the formatting thread boots while the metrics load
-  const config = await loadConfig(root, options.version);
+  const config = await loadConfig(root);
   const dir = options.metricsDir ?? join(root, 'metrics');
   const loaded = options.loader ? await options.loader.load(root, dir) : await loadMetrics(root, dir);
   const result = await compileMetrics(loaded.metrics, config, options.cache ?? new CompileCache(root));

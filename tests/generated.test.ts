@@ -27,7 +27,7 @@ function splitStatements(text: string): string[] {
 describe('hyb compile output', () => {
   it('is byte-identical across runs and equal to the committed generated/', async () => {
     const a = await compileProject(projectRoot);
-    const b = await compileProject(projectRoot, { version: 1 });
+    const b = await compileProject(projectRoot);
     expect(a.diagnostics).toEqual([]);
     expect([...a.files]).toEqual([...b.files]);
     expect(await staleFiles(projectRoot, a.files)).toEqual([]);
