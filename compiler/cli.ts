@@ -69,7 +69,8 @@ function report(diagnostics: readonly Diagnostic[], json: boolean): void {
 interface WatchSession {
   readonly loader: MetricLoader;
   readonly cache: CompileCache;
-  readonly written: Map<string, string>;
+  /** What generated/ holds: read at the first compile, then kept as each compile writes it. */
+  onDisk?: Map<string, string>;
 }
 
 async function compileOnce(
@@ -79,7 +80,7 @@ async function compileOnce(
 ): Promise<number> {
   const started = performance.now();
   // the compiler loads only for the commands that compile: the services and sync start without it
-  const { compileProject, staleFiles, writeGenerated } = await import('./project.ts');
+  const { compileProject, readGenerated, staleFiles, writeGenerated } = await import('./project.ts');
   const result = await compileProject(root, { loader: session?.loader, cache: session?.cache, metricsDir: flags.metrics && resolve(flags.metrics) });
   if (result.diagnostics.length > 0) {
     report(result.diagnostics, flags.json);
@@ -87,7 +88,7 @@ async function compileOnce(
     return 1;
   }
   if (flags.check) {
-    const stale = await staleFiles(root, result.files);
+    const stale = staleFiles(result.files, readGenerated(root));
     for (const [path, expected, actual] of stale) {
       process.stdout.write(createTwoFilesPatch(`a/${path}`, `b/${path}`, actual ?? '', expected ?? ''));
     }
@@ -98,7 +99,9 @@ async function compileOnce(
     if (!flags.json) process.stderr.write(`hyb compile --check: generated/ is up to date (${result.metrics.length} metrics)\n`);
     return 0;
   }
-  const changed = await writeGenerated(root, result.files, session?.written);
+  const onDisk = session?.onDisk ?? readGenerated(root);
+  if (session) session.onDisk = onDisk;
+  const changed = writeGenerated(root, result.files, onDisk);
   const ms = (performance.now() - started).toFixed(0);
   if (flags.json) process.stdout.write(`${JSON.stringify({ diagnostics: [], metrics: result.metrics.length, changed })}\n`);
   else process.stderr.write(`hyb compile: ${result.metrics.length} metrics, ${changed} file(s) changed in ${ms} ms\n`);
@@ -121,7 +124,7 @@ async function compileCommand(argv: readonly string[]): Promise<number> {
 
   // Watch before the first compile, so an edit made while it runs is not missed.
   const [{ MetricLoader }, { CompileCache }] = await Promise.all([import('./load.ts'), import('./compile.ts')]);
-  const session: WatchSession = { loader: new MetricLoader(), cache: new CompileCache(root), written: new Map() };
+  const session: WatchSession = { loader: new MetricLoader(), cache: new CompileCache(root) };
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
   const rerun = () => {

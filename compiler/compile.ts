@@ -98,24 +98,28 @@ export async function compileMetrics(loaded: readonly LoadedMetric[], config: Hy
     if (m.sql.mvQuery) sqlFiles.set(`generated/queries/${m.ir.name}.mv.sql`, { statements: [m.sql.mvQuery], terminated: false });
     sqlFiles.set(`generated/queries/${m.ir.name}.fallback.sql`, { statements: [m.sql.fallbackQuery], terminated: false });
   }
+  // The TypeScript and JSON outputs need no formatting: this thread writes them while the helper thread formats.
+  const files = new Map<string, string>();
+  const others = () => {
+    for (const source of sourceNames) {
+      files.set(`generated/pipelines/${source}.schema.json`, `${JSON.stringify(streamSchema(source, promoted[source]), null, 2)}\n`);
+    }
+    // Read at run time by the lake's writers and readers (runtime/lake/attributes.ts).
+    files.set('generated/lake/attributes.json', `${JSON.stringify(promoted, null, 2)}\n`);
+    files.set('generated/router-table.ts', emitRouterTable(metrics, config.retention.rawDays));
+    files.set('generated/client.ts', emitClient(metrics));
+    files.set('generated/hooks.ts', emitHooks(metrics));
+    files.set('generated/router/wrangler.jsonc', emitRouterWrangler(config));
+  };
   const formatted = await formatAll(
     [...sqlFiles.values()].flatMap((f) => f.statements),
     cache.format,
+    others,
   );
-  const files = new Map<string, string>();
   let next = 0;
   for (const [path, { statements, terminated }] of sqlFiles) {
     const body = statements.map(() => `${formatted[next++]}${terminated ? ';' : ''}`).join('\n\n');
     files.set(path, `${SQL_HEADER}\n\n${body}\n`);
   }
-  for (const source of sourceNames) {
-    files.set(`generated/pipelines/${source}.schema.json`, `${JSON.stringify(streamSchema(source, promoted[source]), null, 2)}\n`);
-  }
-  // Read at run time by the lake's writers and readers (runtime/lake/attributes.ts).
-  files.set('generated/lake/attributes.json', `${JSON.stringify(promoted, null, 2)}\n`);
-  files.set('generated/router-table.ts', emitRouterTable(metrics, config.retention.rawDays));
-  files.set('generated/client.ts', emitClient(metrics));
-  files.set('generated/hooks.ts', emitHooks(metrics));
-  files.set('generated/router/wrangler.jsonc', emitRouterWrangler(config));
   return { files: new Map([...files].sort(([a], [b]) => byCodeUnit(a, b))), diagnostics, metrics };
 }

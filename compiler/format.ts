@@ -26,25 +26,51 @@ const formatterKey = sha1(
 const cacheFile = (root: string) => join(root, 'node_modules', '.cache', 'hyb', `format-${formatterKey}.json`);
 
 let helper: Promise<Worker | null> | undefined;
+/** How many times the helper formats the warm-up statements at most, while it has nothing else to do. */
+const WARMUP_ROUNDS = 40;
 /** Statements the helper thread has formatted in this process (tests check it took part). */
 export const helperStats = { formatted: 0 };
 
 /**
- * Starts a second thread that formats half of a large batch: sql-formatter
- * is CPU-bound and single-threaded, and a one-shot compile has the other
- * core free. It runs a self-contained esbuild bundle of format-sql.ts (the
- * same code, so the same output), built once into the project's cache
- * under the formatter's key; booted before the metrics load, it is ready
- * when the statements are. Anything wrong with it only means formatting on
- * this thread alone.
+ * The helper's code. Until its first batch arrives it formats the warm-up
+ * statements, one per turn of its event loop (format-warmup.ts). A batch
+ * it shares with this thread: each takes statements by index from one
+ * counter (Atomics.add hands each index to one thread) until none is left,
+ * and the helper sends back what it formatted.
+ */
+const helperSource = (dir: string) => `import { formatSql } from ${JSON.stringify(join(dir, 'format-sql.ts'))};
+import { warmupStatements } from ${JSON.stringify(join(dir, 'format-warmup.ts'))};
+import { parentPort } from 'node:worker_threads';
+let warm = 0;
+const warmUp = () => {
+  if (warm < 0 || warm >= ${WARMUP_ROUNDS} * warmupStatements.length) return;
+  formatSql(warmupStatements[warm++ % warmupStatements.length]);
+  setImmediate(warmUp);
+};
+warmUp();
+parentPort.on('message', ({ sqls, next }) => {
+  warm = -1;
+  const out = [];
+  for (let i = Atomics.add(next, 0, 1); i < sqls.length; i = Atomics.add(next, 0, 1)) out.push([i, formatSql(sqls[i])]);
+  parentPort.postMessage(out);
+});
+`;
+
+/**
+ * Starts a second thread that shares the formatting of a large batch:
+ * sql-formatter is CPU-bound and single-threaded, and a one-shot compile
+ * has the other core free. It runs a self-contained esbuild bundle of
+ * format-sql.ts (the same code, so the same output), built once into the
+ * project's cache under the formatter's key; booted before the metrics
+ * load, it is ready when the statements are. Anything wrong with it only
+ * means formatting on this thread alone.
  */
 export function bootFormatHelper(root: string): void {
   helper ??= (async () => {
     try {
-      const bundle = join(root, 'node_modules', '.cache', 'hyb', `format-helper-${formatterKey}.mjs`);
+      const entry = helperSource(fileURLToPath(new URL('.', import.meta.url)));
+      const bundle = join(root, 'node_modules', '.cache', 'hyb', `format-helper-${formatterKey}-${sha1(entry).slice(0, 8)}.mjs`);
       if (!existsSync(bundle)) {
-        const source = fileURLToPath(new URL('./format-sql.ts', import.meta.url));
-        const entry = `import { formatSql } from ${JSON.stringify(source)};\nimport { parentPort } from 'node:worker_threads';\nparentPort.on('message', (sqls) => parentPort.postMessage(sqls.map(formatSql)));\n`;
         await build({ stdin: { contents: entry, resolveDir: root, loader: 'ts' }, bundle: true, format: 'esm', platform: 'node', outfile: `${bundle}.${process.pid}`, logLevel: 'silent' });
         await rename(`${bundle}.${process.pid}`, bundle); // readers never see half a file
       }
@@ -57,35 +83,45 @@ export function bootFormatHelper(root: string): void {
   })();
 }
 
-/** The statements formatted, half of a large batch on the helper thread when there is one. */
-async function formatMany(sqls: readonly string[]): Promise<string[]> {
+/**
+ * The statements formatted, in order. With a helper thread (a batch of 64
+ * or more), both threads take statements from one counter, so the helper
+ * does more of them when this thread is busy elsewhere: `meanwhile` runs
+ * here after the helper has started, before this thread joins in.
+ */
+async function formatMany(sqls: readonly string[], meanwhile: () => void): Promise<string[]> {
   const worker = sqls.length >= 64 && helper ? await helper : null;
-  if (!worker) return sqls.map(formatSql);
-  const half = Math.floor(sqls.length / 2);
+  if (!worker) {
+    meanwhile();
+    return sqls.map(formatSql);
+  }
+  const next = new Int32Array(new SharedArrayBuffer(4));
   worker.ref();
-  const theirs = new Promise<string[]>((resolve, reject) => {
-    const done = (error: Error | null, result?: string[]) => {
+  const theirs = new Promise<[number, string][]>((resolve, reject) => {
+    const done = (error: Error | null, result?: [number, string][]) => {
       worker.off('message', onMessage);
       worker.off('error', onError);
       worker.unref();
       if (error) reject(error);
       else resolve(result!);
     };
-    const onMessage = (result: string[]) => done(null, result);
+    const onMessage = (result: [number, string][]) => done(null, result);
     const onError = (error: Error) => done(error);
     worker.on('message', onMessage);
     worker.on('error', onError);
   });
-  worker.postMessage(sqls.slice(half));
-  const mine = sqls.slice(0, half).map(formatSql);
+  worker.postMessage({ sqls, next });
+  meanwhile();
+  const out: (string | undefined)[] = new Array(sqls.length);
+  for (let i = Atomics.add(next, 0, 1); i < sqls.length; i = Atomics.add(next, 0, 1)) out[i] = formatSql(sqls[i]!);
   try {
-    const result = [...mine, ...(await theirs)];
-    helperStats.formatted += sqls.length - half;
-    return result;
+    const result = await theirs;
+    for (const [i, text] of result) out[i] = text;
+    helperStats.formatted += result.length;
   } catch {
     helper = Promise.resolve(null); // a broken helper: this thread formats from now on
-    return [...mine, ...sqls.slice(half).map(formatSql)];
   }
+  return sqls.map((sql, i) => out[i] ?? formatSql(sql)); // what a broken helper took and did not return
 }
 
 /**
@@ -99,8 +135,12 @@ export interface FormatCache {
   readonly root?: string;
 }
 
-/** Formats every statement, in order; a missing or broken cache only means more work. */
-export async function formatAll(sqls: readonly string[], cache: FormatCache = { memory: new Map() }): Promise<string[]> {
+/**
+ * Formats every statement, in order; a missing or broken cache only means
+ * more work. `meanwhile` is other work for this thread, run while the
+ * helper thread formats (see formatMany).
+ */
+export async function formatAll(sqls: readonly string[], cache: FormatCache = { memory: new Map() }, meanwhile: () => void = () => {}): Promise<string[]> {
   const { memory, root } = cache;
   const useDisk = root !== undefined && memory.size === 0;
   let disk: Record<string, string> = {};
@@ -121,7 +161,7 @@ export async function formatAll(sqls: readonly string[], cache: FormatCache = { 
       todo.push(sql);
     }
   }
-  const outs = await formatMany(todo);
+  const outs = await formatMany(todo, meanwhile);
   for (const [i, sql] of todo.entries()) next.set(sql, outs[i]!);
   cache.memory = next;
   if (useDisk && todo.length > 0) {

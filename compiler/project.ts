@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { HybConfig } from '../schemas/config.ts';
 import { CompileCache, compileMetrics, type CompileResult } from './compile.ts';
@@ -23,55 +23,47 @@ export async function compileProject(
   options: { metricsDir?: string; loader?: MetricLoader; cache?: CompileCache } = {},
 ): Promise<ProjectCompile> {
   if (!options.loader) bootFormatHelper(root); // one-shot: the formatting thread boots while the metrics load
-  const config = await loadConfig(root);
   const dir = options.metricsDir ?? join(root, 'metrics');
-  const loaded = options.loader ? await options.loader.load(root, dir) : await loadMetrics(root, dir);
+  // two esbuild builds at once: the config's is short, the metrics' is most of a cold compile's wait
+  const [config, loaded] = await Promise.all([loadConfig(root), options.loader ? options.loader.load(root, dir) : loadMetrics(root, dir)]);
   const result = await compileMetrics(loaded.metrics, config, options.cache ?? new CompileCache(root));
   const diagnostics = await locateDiagnostics(root, [...loaded.diagnostics, ...result.diagnostics]);
   return { ...result, diagnostics, config };
 }
 
-async function listGenerated(root: string): Promise<string[]> {
+/**
+ * Every file under `generated/`, by its path from the root; what a compile
+ * compares with and writes over. Read synchronously: for the ~1,500 files of
+ * 500 metrics, fs.promises costs ~260 ms of CPU where readFileSync costs ~40.
+ */
+export function readGenerated(root: string): Map<string, string> {
   const dir = join(root, 'generated');
-  try {
-    const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-    return entries.filter((e) => e.isFile()).map((e) => relative(root, join(e.parentPath, e.name)));
-  } catch {
-    return [];
-  }
+  const entries = existsSync(dir) ? readdirSync(dir, { withFileTypes: true, recursive: true }) : [];
+  const paths = entries.filter((e) => e.isFile()).map((e) => relative(root, join(e.parentPath, e.name)));
+  return new Map(paths.map((path) => [path, readFileSync(join(root, path), 'utf8')]));
 }
 
-/** Files that differ between `generated/` and a fresh compile: [path, expected or null, actual or null]. */
-export async function staleFiles(root: string, files: ReadonlyMap<string, string>): Promise<[string, string | null, string | null][]> {
-  const read = (path: string) => readFile(join(root, path), 'utf8').catch(() => null);
-  const compared = await Promise.all([...files].map(async ([path, content]) => [path, content, await read(path)] as [string, string, string | null]));
-  const stale: [string, string | null, string | null][] = compared.filter(([, content, actual]) => actual !== content);
-  for (const path of await listGenerated(root)) if (!files.has(path)) stale.push([path, null, await read(path)]);
+/** Files that differ between `generated/` as read (`onDisk`) and a fresh compile: [path, expected or null, actual or null]. */
+export function staleFiles(files: ReadonlyMap<string, string>, onDisk: ReadonlyMap<string, string>): [string, string | null, string | null][] {
+  const stale: [string, string | null, string | null][] = [...files].filter(([path, content]) => onDisk.get(path) !== content).map(([path, content]) => [path, content, onDisk.get(path) ?? null]);
+  for (const [path, actual] of onDisk) if (!files.has(path)) stale.push([path, null, actual]);
   return stale;
 }
 
 /**
- * Writes the compiled files and removes generated files no longer produced.
- * `written`, what an earlier call in this process wrote, stands in for reading
- * `generated/` back (a watch rerun); it is updated to `files`.
+ * Writes the compiled files that differ from `onDisk` (what `generated/`
+ * holds: read by readGenerated, or kept from this process's last write) and
+ * removes generated files no longer produced; `onDisk` is updated to `files`.
  */
-export async function writeGenerated(root: string, files: ReadonlyMap<string, string>, written?: Map<string, string>): Promise<number> {
-  const stale: [string, string | null, string | null][] =
-    written && written.size > 0
-      ? [
-          ...[...files].filter(([path, content]) => written.get(path) !== content).map(([path, content]) => [path, content, null] as [string, string, null]),
-          ...[...written.keys()].filter((path) => !files.has(path)).map((path) => [path, null, null] as [string, null, null]),
-        ]
-      : await staleFiles(root, files);
-  if (written) {
-    written.clear();
-    for (const [path, content] of files) written.set(path, content);
-  }
+export function writeGenerated(root: string, files: ReadonlyMap<string, string>, onDisk: Map<string, string>): number {
+  const stale = staleFiles(files, onDisk);
+  onDisk.clear();
+  for (const [path, content] of files) onDisk.set(path, content);
   for (const [path, content] of stale) {
-    if (content === null) await rm(join(root, path));
+    if (content === null) rmSync(join(root, path));
     else {
-      await mkdir(dirname(join(root, path)), { recursive: true });
-      await writeFile(join(root, path), content);
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), content);
     }
   }
   return stale.length;

@@ -36,12 +36,9 @@ describe('the compile bundle', () => {
     expect(bundles(dir)).toEqual([built]);
     expect(statSync(join(dir, 'node_modules/.cache/hyb', built!, 'cli.js')).mtimeMs).toBe(builtAt);
 
-    // an edit deep in the compiler (not cli.ts itself) shows in the next compile
+    // an edit in a module the CLI imports lazily (not cli.ts itself) shows in the next compile
     const file = join(dir, 'compiler/project.ts');
-    const source = readFileSync(file, 'utf8');
-    const edited = source.replace('const config = await loadConfig(root);', "const config = await loadConfig(root);\n  process.stderr.write('edited compiler\\n');");
-    expect(edited).not.toBe(source);
-    writeFileSync(file, edited);
+    writeFileSync(file, `${readFileSync(file, 'utf8')}\nprocess.stderr.write('edited compiler\\n');\n`);
     const after = compile(dir);
     expect(after.stderr).toContain('edited compiler');
     expect(after.status).toBe(0);
