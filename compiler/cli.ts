@@ -1,7 +1,6 @@
 import { watch } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createTwoFilesPatch } from 'diff';
 import { formatDiagnostic, HybError, type Diagnostic } from './diagnostics.ts';
 import type { CompileCache } from './compile.ts';
 import { loadConfig, withOverrides } from './config.ts';
@@ -89,6 +88,7 @@ async function compileOnce(
   }
   if (flags.check) {
     const stale = staleFiles(result.files, readGenerated(root));
+    const { createTwoFilesPatch } = await import('diff');
     for (const [path, expected, actual] of stale) {
       process.stdout.write(createTwoFilesPatch(`a/${path}`, `b/${path}`, actual ?? '', expected ?? ''));
     }

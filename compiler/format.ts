@@ -14,7 +14,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { build } from 'esbuild';
-import { formatSql } from './format-sql.ts';
 
 const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
 
@@ -90,6 +89,8 @@ export function bootFormatHelper(root: string): void {
  * here after the helper has started, before this thread joins in.
  */
 async function formatMany(sqls: readonly string[], meanwhile: () => void): Promise<string[]> {
+  // sql-formatter loads only when there is something to format (its ~130 ms overlap the metrics' bundling)
+  const { formatSql } = await import('./format-sql.ts');
   const worker = sqls.length >= 64 && helper ? await helper : null;
   if (!worker) {
     meanwhile();

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { HybConfig } from '../schemas/config.ts';
-import { CompileCache, compileMetrics, type CompileResult } from './compile.ts';
+import type { CompileCache, CompileResult } from './compile.ts';
 import { loadConfig } from './config.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import { bootFormatHelper } from './format.ts';
@@ -24,8 +24,12 @@ export async function compileProject(
 ): Promise<ProjectCompile> {
   if (!options.loader) bootFormatHelper(root); // one-shot: the formatting thread boots while the metrics load
   const dir = options.metricsDir ?? join(root, 'metrics');
-  // two esbuild builds at once: the config's is short, the metrics' is most of a cold compile's wait
-  const [config, loaded] = await Promise.all([loadConfig(root), options.loader ? options.loader.load(root, dir) : loadMetrics(root, dir)]);
+  // Two esbuild builds at once (the config's is short), and the compiler's
+  // own modules (code generators, sql-formatter) load while they run.
+  const loading = Promise.all([loadConfig(root), options.loader ? options.loader.load(root, dir) : loadMetrics(root, dir)]);
+  loading.catch(() => {}); // thrown where awaited, below
+  const [{ compileMetrics, CompileCache }] = await Promise.all([import('./compile.ts'), import('./format-sql.ts')]);
+  const [config, loaded] = await loading;
   const result = await compileMetrics(loaded.metrics, config, options.cache ?? new CompileCache(root));
   const diagnostics = await locateDiagnostics(root, [...loaded.diagnostics, ...result.diagnostics]);
   return { ...result, diagnostics, config };
