@@ -25,30 +25,17 @@ const formatterKey = sha1(
 const cacheFile = (root: string) => join(root, 'node_modules', '.cache', 'hyb', `format-${formatterKey}.json`);
 
 let helper: Promise<Worker | null> | undefined;
-/** How many times the helper formats the warm-up statements at most, while it has nothing else to do. */
-const WARMUP_ROUNDS = 40;
 /** Statements the helper thread has formatted in this process (tests check it took part). */
 export const helperStats = { formatted: 0 };
 
 /**
- * The helper's code. Until its first batch arrives it formats the warm-up
- * statements, one per turn of its event loop (format-warmup.ts). A batch
- * it shares with this thread: each takes statements by index from one
- * counter (Atomics.add hands each index to one thread) until none is left,
- * and the helper sends back what it formatted.
+ * The helper's code: it shares a batch with this thread, each taking
+ * statements by index from one counter (Atomics.add hands each index to one
+ * thread) until none is left, and sends back what it formatted.
  */
 const helperSource = (dir: string) => `import { formatSql } from ${JSON.stringify(join(dir, 'format-sql.ts'))};
-import { warmupStatements } from ${JSON.stringify(join(dir, 'format-warmup.ts'))};
 import { parentPort } from 'node:worker_threads';
-let warm = 0;
-const warmUp = () => {
-  if (warm < 0 || warm >= ${WARMUP_ROUNDS} * warmupStatements.length) return;
-  formatSql(warmupStatements[warm++ % warmupStatements.length]);
-  setImmediate(warmUp);
-};
-warmUp();
 parentPort.on('message', ({ sqls, next }) => {
-  warm = -1;
   const out = [];
   for (let i = Atomics.add(next, 0, 1); i < sqls.length; i = Atomics.add(next, 0, 1)) out.push([i, formatSql(sqls[i])]);
   parentPort.postMessage(out);
