@@ -99,6 +99,12 @@ describe('hyb compile output', () => {
       expect(readFileSync(target, 'utf8')).toBe(before);
       writeFileSync(metric, readFileSync(metric, 'utf8').replace("limit: 'ten'", 'limit: 11'));
       expect(await waitFor(() => readFileSync(target, 'utf8').includes('LIMIT\n  11'))).toBe(true);
+      // The config is read again when it changes (the watch keeps it otherwise).
+      const ddl = join(dir, 'generated/clickhouse/metrics/top_pages.sql');
+      expect(readFileSync(ddl, 'utf8')).toContain('INTERVAL 90 DAY');
+      const config = join(dir, 'hyb.config.ts');
+      writeFileSync(config, readFileSync(config, 'utf8').replace('rollupDays: 90', 'rollupDays: 120'));
+      expect(await waitFor(() => readFileSync(ddl, 'utf8').includes('INTERVAL 120 DAY'))).toBe(true);
     } finally {
       child.kill();
     }
