@@ -280,7 +280,7 @@ async function migrateCommand(argv: readonly string[]): Promise<number> {
       process.stderr.write(`hyb migrate --plan: ${steps.length === 0 ? 'up to date' : `${steps.length} object(s) to create`}\n`);
       return 0;
     }
-    const [{ LakeReader }, { lakeReadFunction }] = await Promise.all([import('../runtime/sync/sync.ts'), import('../runtime/lake/location.ts')]);
+    const [{ LakeReader }, { lakeFileFunction }] = await Promise.all([import('../runtime/sync/sync.ts'), import('../runtime/lake/location.ts')]);
     const { Progress } = await import('../runtime/progress.ts');
     release = await tierLock(root, 'migrate', waitSeconds * 1000); // a sync pass is short: wait for it
     let reader: InstanceType<typeof LakeReader> | undefined;
@@ -290,7 +290,7 @@ async function migrateCommand(argv: readonly string[]): Promise<number> {
       // the lake is opened only when a new version has synced data to backfill
       files: {
         parquet: (source, path) => (reader ??= new LakeReader(root, config)).parquet(source, path),
-        tableFunction: (source) => lakeReadFunction(root, config.lake, source),
+        fileFunction: (path) => lakeFileFunction(config.lake, path),
         push: values.push,
       },
       progress: (metric, done, total) => {

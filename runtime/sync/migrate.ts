@@ -32,8 +32,8 @@ export interface Step {
 /** The lake's data files, for a backfill: read here as Parquet (sync.ts's LakeReader), or by the server through its table function. */
 export interface FileSource {
   parquet(source: SourceName, path: string): Promise<Uint8Array>;
-  /** The Iceberg table function a server that reaches the lake reads `source` with. */
-  tableFunction(source: SourceName): string;
+  /** The table function a server that reaches the lake reads one of its data files with. */
+  fileFunction(path: string): string;
   /** Always send the rows from here, as `hyb sync --push` does. */
   readonly push?: boolean;
 }
@@ -169,14 +169,14 @@ async function backfill(
   if (synced.length === 0) return { files: 0, direct: 0 };
   if (!files) throw new Error(`${source}: ${synced.length} synced lake file(s) to backfill, and no lake reader`);
   // as hyb sync: the server loads the files itself when it reaches the lake
-  const direct = !files.push && (await serverReadsLake(client, files.tableFunction(source), synced[0]!));
+  const direct = !files.push && (await serverReadsLake(client, files.fileFunction(synced[0]!.path), synced[0]!));
   const staging = backfillTable(source);
   await client.command({ query: `CREATE TABLE IF NOT EXISTS ${staging} AS ${source} ENGINE = Memory` });
   try {
     for (const [i, { path }] of synced.entries()) {
       progress(i, synced.length);
       await client.command({ query: `TRUNCATE TABLE ${staging}` });
-      if (direct) await insertFromLake(client, files.tableFunction(source), source, path, staging);
+      if (direct) await insertFromLake(client, files.fileFunction(path), source, staging);
       else await insertParquet(client, staging, await files.parquet(source, path));
       await client.command({ query: statement });
     }

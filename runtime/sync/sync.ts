@@ -11,11 +11,13 @@
  *
  * Two ways a file gets there. When the ClickHouse server can read the lake
  * itself (the embedded store with a local lake, a server given the S3
- * lake's keys), it loads the file straight from the lake with its own
- * Iceberg table function: nothing passes through this process, and the
- * rows are decoded once. Otherwise this process reads the file and sends
- * it as Parquet. Which one is probed per source and pass: the server counts
- * the first new file's rows, and only the lake's own count lets it load.
+ * lake's keys), it loads the data file straight from the lake as Parquet
+ * (`file()` or `s3()`: this process has listed the table's files already,
+ * so the server need not read its Iceberg metadata again per file):
+ * nothing passes through this process, and the rows are decoded once.
+ * Otherwise this process reads the file and sends it as Parquet. Which one
+ * is probed per source and pass: the server counts the first new file's
+ * rows, and only the lake's own count lets it load.
  */
 import { Readable } from 'node:stream';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
@@ -23,7 +25,7 @@ import { Session } from 'chdb';
 import type { HybConfig } from '../../schemas/config.ts';
 import { sourceNames, sources, type SourceName } from '../../schemas/sources.ts';
 import { quoteIdent } from '../../compiler/sql/expr.ts';
-import { enterLocalLake, lakeReadFunction, localLakePath, localTableExists } from '../lake/location.ts';
+import { enterLocalLake, lakeFileFunction, lakeReadFunction, localLakePath, localTableExists } from '../lake/location.ts';
 
 const STATE_DDL = [
   "CREATE TABLE IF NOT EXISTS hyb_sync_files (source LowCardinality(String), path String, rows UInt64, loaded_at DateTime64(3, 'UTC')) ENGINE = ReplacingMergeTree ORDER BY (source, path)",
@@ -65,15 +67,15 @@ export class LakeReader {
     }
   }
 
-  /** The table function that reads the source's Iceberg table (what a server that reaches the lake runs too). */
-  tableFunction(source: SourceName): string {
-    return lakeReadFunction(this.root, this.config.lake, source);
+  /** The table function a server that reaches the lake reads one of its data files with. */
+  fileFunction(path: string): string {
+    return lakeFileFunction(this.config.lake, path);
   }
 
   /** One data file's rows as Parquet: the source's columns (not the lake's promoted attribute columns, which ClickHouse's tables do not have). */
   async parquet(source: SourceName, path: string): Promise<Uint8Array> {
     const columns = sources[source].columns.map((c) => quoteIdent(c.name)).join(', ');
-    const result = await this.#session.queryBindAsync(`SELECT ${columns} FROM ${this.tableFunction(source)} WHERE _path = {path:String}`, { path }, { format: 'Parquet' });
+    const result = await this.#session.queryAsync(`SELECT ${columns} FROM ${this.fileFunction(path)}`, { format: 'Parquet' });
     return result.bytes();
   }
 
@@ -109,10 +111,10 @@ export async function prepare(client: ClickHouseClient): Promise<void> {
   for (const ddl of STATE_DDL) await client.command({ query: ddl });
 }
 
-/** Whether the server reads `file` from the lake itself: its count of the file's rows through `tableFunction` (its own) equals the lake's. */
-export async function serverReadsLake(client: ClickHouseClient, tableFunction: string, file: LakeFile): Promise<boolean> {
+/** Whether the server reads `file` from the lake itself: its count of the file's rows through `fileFunction` equals the lake's. */
+export async function serverReadsLake(client: ClickHouseClient, fileFunction: string, file: LakeFile): Promise<boolean> {
   try {
-    const result = await client.query({ query: `SELECT count() AS n FROM ${tableFunction} WHERE _path = {path:String}`, query_params: { path: file.path }, format: 'JSONEachRow' });
+    const result = await client.query({ query: `SELECT count() AS n FROM ${fileFunction}`, format: 'JSONEachRow' });
     const [row] = (await result.json()) as { n: string | number }[];
     return Number(row?.n) === file.rows;
   } catch {
@@ -122,14 +124,13 @@ export async function serverReadsLake(client: ClickHouseClient, tableFunction: s
 
 /**
  * One lake file's rows into `table` (a source table or a copy of one), read
- * by the server itself; one reading stream, so a rerun cuts the file into
- * the same blocks a deduplication token numbers.
+ * by the server itself through `fileFunction`; one reading stream, so a
+ * rerun cuts the file into the same blocks a deduplication token numbers.
  */
-export async function insertFromLake(client: ClickHouseClient, tableFunction: string, source: SourceName, path: string, table: string, settings: ClickHouseSettings = {}): Promise<void> {
+export async function insertFromLake(client: ClickHouseClient, fileFunction: string, source: SourceName, table: string, settings: ClickHouseSettings = {}): Promise<void> {
   const columns = sources[source].columns.map((c) => quoteIdent(c.name)).join(', ');
   await client.command({
-    query: `INSERT INTO ${table} (${columns}) SELECT ${columns} FROM ${tableFunction} WHERE _path = {path:String}`,
-    query_params: { path },
+    query: `INSERT INTO ${table} (${columns}) SELECT ${columns} FROM ${fileFunction}`,
     clickhouse_settings: { ...settings, max_threads: 1 },
   });
 }
@@ -144,7 +145,7 @@ export async function syncOnce(reader: LakeReader, client: ClickHouseClient, opt
       ((await (await client.query({ query: 'SELECT path FROM hyb_sync_files FINAL WHERE source = {source:String}', query_params: { source }, format: 'JSONEachRow' })).json()) as { path: string }[]).map((r) => r.path),
     );
     const files = (await reader.files(source)).filter((file) => !loaded.has(file.path));
-    const direct = files.length > 0 && !options.push && (await serverReadsLake(client, reader.tableFunction(source), files[0]!));
+    const direct = files.length > 0 && !options.push && (await serverReadsLake(client, reader.fileFunction(files[0]!.path), files[0]!));
     for (const file of files) todo.push({ source, file, direct });
   }
   let rows = 0;
@@ -169,7 +170,7 @@ export async function syncOnce(reader: LakeReader, client: ClickHouseClient, opt
     };
     try {
       if (item.direct) {
-        await insertFromLake(client, reader.tableFunction(source), source, file.path, source, settings);
+        await insertFromLake(client, reader.fileFunction(file.path), source, source, settings);
         direct += 1;
       } else {
         await insertParquet(client, source, (await current)!, settings);
