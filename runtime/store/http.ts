@@ -66,12 +66,23 @@ function failure(error: unknown): Failure {
 
 export function storeService(session: Session, options: StoreOptions): Hono {
   const app = new Hono();
-  // One session: requests run one at a time, so per-request settings and
-  // `database` never leak into another request.
-  let queue: Promise<unknown> = Promise.resolve();
+  // One session. A request with settings or a `database` changes the
+  // session while it runs, so it runs alone; others (the statement carries
+  // whatever it needs) run side by side: chDB runs a session's queries
+  // concurrently, and `hyb sync` loads two files at once this way.
+  let alone: Promise<unknown> = Promise.resolve(); // the last request that runs alone
+  const beside = new Set<Promise<unknown>>(); // those started since, side by side
   const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
-    const run = queue.then(work, work);
-    queue = run.catch(() => undefined);
+    const run = Promise.all([alone, ...beside]).then(work, work);
+    alone = run.catch(() => undefined);
+    beside.clear();
+    return run;
+  };
+  const shared = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = alone.then(work, work);
+    const settled = run.catch(() => undefined);
+    beside.add(settled);
+    void settled.then(() => beside.delete(settled));
     return run;
   };
 
@@ -128,7 +139,7 @@ export function storeService(session: Session, options: StoreOptions): Hono {
     }
     const queryId = search.get('query_id') ?? randomUUID();
 
-    return exclusive(async () => {
+    return (settings.length > 0 || database ? exclusive : shared)(async () => {
       const applied: string[] = [];
       try {
         if (database) session.query(`USE ${database}`);

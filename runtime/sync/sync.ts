@@ -24,7 +24,7 @@ import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { Session } from 'chdb';
 import type { HybConfig } from '../../schemas/config.ts';
 import { sourceNames, sources, type SourceName } from '../../schemas/sources.ts';
-import { quoteIdent } from '../../compiler/sql/expr.ts';
+import { quoteIdent, quoteString } from '../../compiler/sql/expr.ts';
 import { enterLocalLake, lakeFileFunction, lakeReadFunction, localLakePath, localTableExists } from '../lake/location.ts';
 
 const STATE_DDL = [
@@ -126,13 +126,15 @@ export async function serverReadsLake(client: ClickHouseClient, fileFunction: st
  * One lake file's rows into `table` (a source table or a copy of one), read
  * by the server itself through `fileFunction`; one reading stream, so a
  * rerun cuts the file into the same blocks a deduplication token numbers.
+ * The settings are the statement's own (`INSERT … SETTINGS`), not the
+ * request's, so the embedded store can run two such loads at once.
  */
 export async function insertFromLake(client: ClickHouseClient, fileFunction: string, source: SourceName, table: string, settings: ClickHouseSettings = {}): Promise<void> {
   const columns = sources[source].columns.map((c) => quoteIdent(c.name)).join(', ');
-  await client.command({
-    query: `INSERT INTO ${table} (${columns}) SELECT ${columns} FROM ${fileFunction}`,
-    clickhouse_settings: { ...settings, max_threads: 1 },
-  });
+  const inline = Object.entries({ ...settings, max_threads: 1 })
+    .map(([key, value]) => `${key} = ${typeof value === 'number' ? value : quoteString(String(value))}`)
+    .join(', ');
+  await client.command({ query: `INSERT INTO ${table} (${columns}) SETTINGS ${inline} SELECT ${columns} FROM ${fileFunction}` });
 }
 
 /** One pass over every source. */
@@ -150,39 +152,37 @@ export async function syncOnce(reader: LakeReader, client: ClickHouseClient, opt
   }
   let rows = 0;
   let direct = 0;
+  let done = 0;
   const errors = new Map<SourceName, string>();
-  // A file the server does not read itself is read from the lake here while the server loads the one before.
-  const read = (i: number) => {
-    const next = todo[i] && !todo[i].direct ? reader.parquet(todo[i].source, todo[i].file.path) : undefined;
-    next?.catch(() => {}); // a failed read is reported when its turn comes
-    return next;
-  };
-  let ahead = read(0);
-  for (const [i, item] of todo.entries()) {
-    const { source, file } = item;
-    progress?.(i, todo.length);
-    const current = ahead;
-    ahead = read(i + 1);
-    if (errors.has(source)) continue; // one failure stops that source; the next sync retries it
+  const load = async ({ source, file, direct: byServer }: (typeof todo)[number]) => {
+    if (errors.has(source)) return; // one failure stops that source; the next sync retries it
     const settings: ClickHouseSettings = {
       insert_deduplication_token: `hyb-sync:${source}:${file.path}`,
       deduplicate_blocks_in_dependent_materialized_views: 1,
     };
     try {
-      if (item.direct) {
-        await insertFromLake(client, reader.fileFunction(file.path), source, source, settings);
-        direct += 1;
-      } else {
-        await insertParquet(client, source, (await current)!, settings);
-      }
+      if (byServer) await insertFromLake(client, reader.fileFunction(file.path), source, source, settings);
+      else await insertParquet(client, source, await reader.parquet(source, file.path), settings);
       // Crash tests: HYB_FAILPOINT=after-sync-insert kills the process between the load and its record.
       if (process.env.HYB_FAILPOINT === 'after-sync-insert') process.kill(process.pid, 'SIGKILL');
       await client.insert({ table: 'hyb_sync_files', values: [{ source, path: file.path, rows: file.rows, loaded_at: now() }], format: 'JSONEachRow' });
       rows += file.rows;
+      if (byServer) direct += 1;
     } catch (error) {
       errors.set(source, (error as Error).message);
     }
-  }
+  };
+  // Two files at a time: each load runs on one thread (see insertFromLake), and
+  // a pushed file is read here while the server loads the other.
+  let next = 0;
+  const worker = async () => {
+    while (next < todo.length) {
+      await load(todo[next++]!);
+      progress?.(++done, todo.length);
+    }
+  };
+  progress?.(0, todo.length);
+  await Promise.all([worker(), worker()]);
   progress?.(todo.length, todo.length);
   await recordState(client, errors);
   if (errors.size > 0) throw new Error(`sync failed for ${[...errors].map(([s, m]) => `${s}: ${m}`).join('; ')}`);
