@@ -66,23 +66,12 @@ function failure(error: unknown): Failure {
 
 export function storeService(session: Session, options: StoreOptions): Hono {
   const app = new Hono();
-  // One session. A request with settings or a `database` changes the
-  // session while it runs, so it runs alone; others (the statement carries
-  // whatever it needs) run side by side: chDB runs a session's queries
-  // concurrently, and `hyb sync` loads two files at once this way.
-  let alone: Promise<unknown> = Promise.resolve(); // the last request that runs alone
-  const beside = new Set<Promise<unknown>>(); // those started since, side by side
+  // One session, which runs one query at a time anyway: requests run in
+  // turn, so per-request settings and `database` never leak into another.
+  let queue: Promise<unknown> = Promise.resolve();
   const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
-    const run = Promise.all([alone, ...beside]).then(work, work);
-    alone = run.catch(() => undefined);
-    beside.clear();
-    return run;
-  };
-  const shared = <T>(work: () => Promise<T>): Promise<T> => {
-    const run = alone.then(work, work);
-    const settled = run.catch(() => undefined);
-    beside.add(settled);
-    void settled.then(() => beside.delete(settled));
+    const run = queue.then(work, work);
+    queue = run.catch(() => undefined);
     return run;
   };
 
@@ -133,13 +122,14 @@ export function storeService(session: Session, options: StoreOptions): Hono {
       }
     }
     const format = search.get('default_format') ?? 'TabSeparated';
-    const database = search.get('database');
+    // the session is in `default` between requests: naming it changes nothing (the clients name it on every request)
+    const database = search.get('database') === 'default' ? null : search.get('database');
     if (database !== null && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) {
       return fail(c, { code: 81, message: `Code: 81. DB::Exception: Database ${JSON.stringify(database)} is not a plain name. (UNKNOWN_DATABASE)` });
     }
     const queryId = search.get('query_id') ?? randomUUID();
 
-    return (settings.length > 0 || database ? exclusive : shared)(async () => {
+    return exclusive(async () => {
       const applied: string[] = [];
       try {
         if (database) session.query(`USE ${database}`);

@@ -24,7 +24,7 @@ import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { Session } from 'chdb';
 import type { HybConfig } from '../../schemas/config.ts';
 import { sourceNames, sources, type SourceName } from '../../schemas/sources.ts';
-import { quoteIdent, quoteString } from '../../compiler/sql/expr.ts';
+import { quoteIdent } from '../../compiler/sql/expr.ts';
 import { enterLocalLake, lakeFileFunction, lakeReadFunction, localLakePath, localTableExists } from '../lake/location.ts';
 
 const STATE_DDL = [
@@ -126,15 +126,13 @@ export async function serverReadsLake(client: ClickHouseClient, fileFunction: st
  * One lake file's rows into `table` (a source table or a copy of one), read
  * by the server itself through `fileFunction`; one reading stream, so a
  * rerun cuts the file into the same blocks a deduplication token numbers.
- * The settings are the statement's own (`INSERT … SETTINGS`), not the
- * request's, so the embedded store can run two such loads at once.
  */
 export async function insertFromLake(client: ClickHouseClient, fileFunction: string, source: SourceName, table: string, settings: ClickHouseSettings = {}): Promise<void> {
   const columns = sources[source].columns.map((c) => quoteIdent(c.name)).join(', ');
-  const inline = Object.entries({ ...settings, max_threads: 1 })
-    .map(([key, value]) => `${key} = ${typeof value === 'number' ? value : quoteString(String(value))}`)
-    .join(', ');
-  await client.command({ query: `INSERT INTO ${table} (${columns}) SETTINGS ${inline} SELECT ${columns} FROM ${fileFunction}` });
+  await client.command({
+    query: `INSERT INTO ${table} (${columns}) SELECT ${columns} FROM ${fileFunction}`,
+    clickhouse_settings: { ...settings, max_threads: 1 },
+  });
 }
 
 /** One pass over every source. */
@@ -172,8 +170,8 @@ export async function syncOnce(reader: LakeReader, client: ClickHouseClient, opt
       errors.set(source, (error as Error).message);
     }
   };
-  // Two files at a time: each load runs on one thread (see insertFromLake), and
-  // a pushed file is read here while the server loads the other.
+  // Two files in flight: while the server loads one, the other's request,
+  // its record in hyb_sync_files and (pushed) its read here are under way.
   let next = 0;
   const worker = async () => {
     while (next < todo.length) {
