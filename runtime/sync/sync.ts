@@ -179,9 +179,8 @@ export async function syncOnce(reader: LakeReader, client: ClickHouseClient, opt
       progress?.(++done, todo.length);
     }
   };
-  progress?.(0, todo.length);
+  progress?.(0, todo.length); // with nothing to do, this is also the last report
   await Promise.all([worker(), worker()]);
-  progress?.(todo.length, todo.length);
   await recordState(client, errors);
   if (errors.size > 0) throw new Error(`sync failed for ${[...errors].map(([s, m]) => `${s}: ${m}`).join('; ')}`);
   return { files: todo.length, rows, direct };
