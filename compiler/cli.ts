@@ -289,7 +289,7 @@ async function migrateCommand(argv: readonly string[]): Promise<number> {
       dropRemoved: values['drop-removed'],
       // the lake is opened only when a new version has synced data to backfill
       files: {
-        parquet: (source, path) => (reader ??= new LakeReader(root, config)).parquet(source, path),
+        parquet: (source, paths) => (reader ??= new LakeReader(root, config)).parquet(source, paths),
         fileFunction: (path) => lakeFileFunction(config.lake, path),
         push: values.push,
       },

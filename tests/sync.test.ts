@@ -14,6 +14,7 @@ import type { Session } from 'chdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileProject } from '../compiler/project.ts';
 import { generateDays, toJsonEachRow } from '../runtime/seed/generate.ts';
+import { BATCH_ROWS, batchFiles, batchId } from '../runtime/sync/sync.ts';
 import type { CompiledMetric } from '../compiler/codegen/typescript.ts';
 import { expectSameRows, floatColumns } from './support/compare.ts';
 import { attachLake, openEngine, queryJson, tempDir, type JsonResult } from './support/lake.ts';
@@ -149,9 +150,17 @@ describe('migrate and sync', () => {
     engine.query('CREATE DATABASE IF NOT EXISTS writer');
     for (const source of ['otel_logs', 'otel_traces']) engine.query(`CREATE TABLE IF NOT EXISTS writer.${source} ENGINE = IcebergLocal('${source}')`);
     for (const push of [false, true]) {
-      await appendToLake({ seed: 90 + Number(push), start: day(-12), days: 1, sessionsPerDay: 45, users: 30 });
+      // three days of new files per source: one batch, one INSERT
+      await appendToLake({ seed: 90 + Number(push), start: day(-12), days: 3, sessionsPerDay: 45, users: 30 });
       expect(await exitOf(sync(push, { HYB_FAILPOINT: 'after-sync-insert' }))).toBe('SIGKILL');
+      const pending = await client.query({ query: 'SELECT batch, length(paths) AS files FROM hyb_sync_batches FINAL WHERE done = 0', format: 'JSONEachRow' });
+      const [batch] = (await pending.json()) as { batch: string; files: number }[];
+      expect(Number(batch?.files), 'the killed sync left its batch of several files pending').toBeGreaterThan(1);
+      // a file landing before the rerun must not join that batch: its token would change, its rows load twice
+      await appendToLake({ seed: 95 + Number(push), start: day(-9), days: 1, sessionsPerDay: 45, users: 30 });
       await rerunAndCheck(push);
+      const redone = await client.query({ query: 'SELECT done FROM hyb_sync_batches FINAL WHERE batch = {batch:String}', query_params: { batch: batch!.batch }, format: 'JSONEachRow' });
+      expect(await redone.json(), 'the rerun sent that same batch again').toEqual([{ done: 1 }]);
     }
 
     let kills = 0;
@@ -263,4 +272,17 @@ describe('migrate and sync', () => {
     expect(taken.status, taken.stderr).toBe(0);
     expect(existsSync(lock)).toBe(false);
   }, 60_000);
+});
+
+describe('sync batches', () => {
+  it('gathers small new files into batches up to BATCH_ROWS rows, a larger file alone, each batch named by its files', () => {
+    const file = (path: string, rows: number) => ({ path, rows });
+    const half = BATCH_ROWS / 2;
+    const batches = batchFiles([file('a', 10), file('b', half), file('c', half + 1), file('d', half - 5), file('e', 5), file('f', 1), file('g', BATCH_ROWS * 3)]);
+    expect(batches.map((b) => b.map((f) => f.path).join(''))).toEqual(['c', 'ab', 'g', 'def']);
+    expect(batchFiles([])).toEqual([]);
+    expect(batchId('otel_logs', ['a', 'b'])).toBe(batchId('otel_logs', ['a', 'b']));
+    expect(batchId('otel_logs', ['a', 'b'])).not.toBe(batchId('otel_logs', ['b', 'a']));
+    expect(batchId('otel_logs', ['a'])).not.toBe(batchId('otel_traces', ['a']));
+  });
 });

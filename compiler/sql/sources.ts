@@ -12,6 +12,15 @@ const columnList = (source: SourceName, typeOf: (t: string) => string) =>
  */
 export const DEDUPLICATION = 'non_replicated_deduplication_window = 10000';
 
+/**
+ * Parts up to this size (uncompressed) are written in ClickHouse's compact
+ * format, one file per part, instead of a file per column and map subcolumn.
+ * `hyb sync` writes one part per lake file (tens of MiB); written wide,
+ * those cost ~1.6× as much as compact (bench/RESULTS.md, Sync). Merged
+ * parts beyond it become wide as usual. ClickHouse's default is 10 MiB.
+ */
+export const COMPACT_PARTS = 'min_bytes_for_wide_part = 268435456';
+
 /** The raw MergeTree table of a source, with its TTL. */
 export function rawTableDDL(source: SourceName, options: { ttlDays: number; cluster?: string }): string {
   const table = sources[source];
@@ -21,7 +30,7 @@ export function rawTableDDL(source: SourceName, options: { ttlDays: number; clus
   return (
     `CREATE TABLE IF NOT EXISTS ${source}${onCluster} (${columnList(source, (t) => t)}) ` +
     `ENGINE = ${engine} PARTITION BY toDate(${time}) ORDER BY (${table.orderBy.map(quoteIdent).join(', ')}) ` +
-    `TTL toDateTime(${time}) + INTERVAL ${options.ttlDays} DAY SETTINGS ttl_only_drop_parts = 1, ${DEDUPLICATION}`
+    `TTL toDateTime(${time}) + INTERVAL ${options.ttlDays} DAY SETTINGS ttl_only_drop_parts = 1, ${COMPACT_PARTS}, ${DEDUPLICATION}`
   );
 }
 

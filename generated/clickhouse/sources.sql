@@ -24,6 +24,7 @@ ORDER BY
   (ServiceName, Timestamp) TTL toDateTime(Timestamp) + INTERVAL 30 DAY
 SETTINGS
   ttl_only_drop_parts = 1,
+  min_bytes_for_wide_part = 268435456,
   non_replicated_deduplication_window = 10000;
 
 CREATE TABLE IF NOT EXISTS otel_metrics_gauge (
@@ -49,6 +50,7 @@ ORDER BY
   (ServiceName, MetricName, TimeUnix) TTL toDateTime(TimeUnix) + INTERVAL 30 DAY
 SETTINGS
   ttl_only_drop_parts = 1,
+  min_bytes_for_wide_part = 268435456,
   non_replicated_deduplication_window = 10000;
 
 CREATE TABLE IF NOT EXISTS otel_metrics_histogram (
@@ -80,6 +82,7 @@ ORDER BY
   (ServiceName, MetricName, TimeUnix) TTL toDateTime(TimeUnix) + INTERVAL 30 DAY
 SETTINGS
   ttl_only_drop_parts = 1,
+  min_bytes_for_wide_part = 268435456,
   non_replicated_deduplication_window = 10000;
 
 CREATE TABLE IF NOT EXISTS otel_metrics_sum (
@@ -107,6 +110,7 @@ ORDER BY
   (ServiceName, MetricName, TimeUnix) TTL toDateTime(TimeUnix) + INTERVAL 30 DAY
 SETTINGS
   ttl_only_drop_parts = 1,
+  min_bytes_for_wide_part = 268435456,
   non_replicated_deduplication_window = 10000;
 
 CREATE TABLE IF NOT EXISTS otel_traces (
@@ -139,4 +143,5 @@ ORDER BY
   (ServiceName, SpanName, Timestamp) TTL toDateTime(Timestamp) + INTERVAL 30 DAY
 SETTINGS
   ttl_only_drop_parts = 1,
+  min_bytes_for_wide_part = 268435456,
   non_replicated_deduplication_window = 10000;

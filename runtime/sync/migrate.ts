@@ -18,7 +18,7 @@ import type { ProjectCompile } from '../../compiler/project.ts';
 import { backfillTable } from '../../compiler/sql/metric.ts';
 import { rawTableDDL } from '../../compiler/sql/sources.ts';
 import { sourceNames, type SourceName } from '../../schemas/sources.ts';
-import { insertFromLake, insertParquet, now, serverReadsLake } from './sync.ts';
+import { batchFiles, blocks, insertFromLake, insertParquet, now, serverReadsLake } from './sync.ts';
 
 export interface Step {
   readonly object: string;
@@ -31,7 +31,8 @@ export interface Step {
 
 /** The lake's data files, for a backfill: read here as Parquet (sync.ts's LakeReader), or by the server through its table function. */
 export interface FileSource {
-  parquet(source: SourceName, path: string): Promise<Uint8Array>;
+  /** Data files' rows as one Parquet stream. */
+  parquet(source: SourceName, paths: readonly string[]): Promise<Uint8Array>;
   /** The table function a server that reaches the lake reads one of its data files with. */
   fileFunction(path: string): string;
   /** Always send the rows from here, as `hyb sync --push` does. */
@@ -148,8 +149,8 @@ export async function migrate(
 
 /**
  * Fills a new target with every lake file already synced into `source`:
- * each file is staged in a Memory copy of the source table and put through
- * the MV's own SELECT.
+ * the files are staged in a Memory copy of the source table, a batch at a
+ * time (as hyb sync batches them), and put through the MV's own SELECT.
  */
 async function backfill(
   client: ClickHouseClient,
@@ -173,12 +174,15 @@ async function backfill(
   const staging = backfillTable(source);
   await client.command({ query: `CREATE TABLE IF NOT EXISTS ${staging} AS ${source} ENGINE = Memory` });
   try {
-    for (const [i, { path }] of synced.entries()) {
-      progress(i, synced.length);
+    let done = 0;
+    for (const batch of batchFiles(synced)) {
+      progress(done, synced.length);
+      const paths = batch.map((f) => f.path);
       await client.command({ query: `TRUNCATE TABLE ${staging}` });
-      if (direct) await insertFromLake(client, files.fileFunction(path), source, staging);
-      else await insertParquet(client, staging, await files.parquet(source, path));
+      if (direct) await insertFromLake(client, paths.map((p) => files.fileFunction(p)), source, staging);
+      else await insertParquet(client, staging, await files.parquet(source, paths), blocks(paths.length));
       await client.command({ query: statement });
+      done += batch.length;
     }
     progress(synced.length, synced.length);
   } finally {

@@ -4,21 +4,34 @@
  * The unit is the lake's data file, not a timestamp: every Parquet file of a
  * source's Iceberg table not yet listed in `hyb_sync_files` is loaded whole,
  * so late rows (old timestamps in a new file) reach the MVs like any other.
- * Exactly once: each file goes in as one INSERT with a deduplication token
- * derived from its path (also for the MVs it fires), and is recorded only
- * after; a sync killed in between re-sends the file and ClickHouse drops it
- * as a duplicate.
  *
- * Two ways a file gets there. When the ClickHouse server can read the lake
+ * Files go in batches: a source's small new files together, up to
+ * BATCH_ROWS rows, in one INSERT; a larger file alone. Each INSERT costs the
+ * store ~50 ms whatever its size (it plans and writes every MV once), and
+ * each ingest flush leaves a small file, so a pass over 60 small files costs
+ * one INSERT, not 60.
+ *
+ * Exactly once: a batch is written down in `hyb_sync_batches` (its files, in
+ * order) before its INSERT, goes in with a deduplication token derived from
+ * it (also for the MVs it fires), and its files are recorded in
+ * `hyb_sync_files` after. A sync killed in between finds the batch pending
+ * and sends the same batch again, which ClickHouse drops as a duplicate.
+ * The token numbers the INSERT's blocks, so a rerun must cut the rows into
+ * the same blocks: a batch of several files is at most BATCH_ROWS rows and
+ * squashed into one block; a larger file goes alone, read by one stream, in
+ * its own order (see `blocks`).
+ *
+ * Two ways a batch gets there. When the ClickHouse server can read the lake
  * itself (the embedded store with a local lake, a server given the S3
- * lake's keys), it loads the data file straight from the lake as Parquet
+ * lake's keys), it loads the data files straight from the lake as Parquet
  * (`file()` or `s3()`: this process has listed the table's files already,
  * so the server need not read its Iceberg metadata again per file):
  * nothing passes through this process, and the rows are decoded once.
- * Otherwise this process reads the file and sends it as Parquet. Which one
+ * Otherwise this process reads the files and sends them as Parquet. Which one
  * is probed per source and pass: the server counts the first new file's
  * rows, and only the lake's own count lets it load.
  */
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { Session } from 'chdb';
@@ -29,6 +42,7 @@ import { enterLocalLake, lakeFileFunction, lakeReadFunction, localLakePath, loca
 
 const STATE_DDL = [
   "CREATE TABLE IF NOT EXISTS hyb_sync_files (source LowCardinality(String), path String, rows UInt64, loaded_at DateTime64(3, 'UTC')) ENGINE = ReplacingMergeTree ORDER BY (source, path)",
+  "CREATE TABLE IF NOT EXISTS hyb_sync_batches (source LowCardinality(String), batch String, paths Array(String), done UInt8, at DateTime64(3, 'UTC')) ENGINE = ReplacingMergeTree(at) ORDER BY (source, batch)",
   "CREATE TABLE IF NOT EXISTS hyb_sync_state (source LowCardinality(String), files UInt64, rows UInt64, synced_at DateTime64(3, 'UTC'), newest_event Nullable(DateTime64(6, 'UTC')), lag_seconds Nullable(Float64), last_error String) ENGINE = ReplacingMergeTree(synced_at) ORDER BY source",
 ];
 
@@ -72,10 +86,9 @@ export class LakeReader {
     return lakeFileFunction(this.config.lake, path);
   }
 
-  /** One data file's rows as Parquet: the source's columns (not the lake's promoted attribute columns, which ClickHouse's tables do not have). */
-  async parquet(source: SourceName, path: string): Promise<Uint8Array> {
-    const columns = sources[source].columns.map((c) => quoteIdent(c.name)).join(', ');
-    const result = await this.#session.queryAsync(`SELECT ${columns} FROM ${this.fileFunction(path)}`, { format: 'Parquet' });
+  /** Data files' rows as one Parquet stream: the source's columns (not the lake's promoted attribute columns, which ClickHouse's tables do not have). */
+  async parquet(source: SourceName, paths: readonly string[]): Promise<Uint8Array> {
+    const result = await this.#session.queryAsync(selectFiles(source, paths.map((p) => this.fileFunction(p))), { format: 'Parquet' });
     return result.bytes();
   }
 
@@ -87,7 +100,58 @@ export class LakeReader {
 /** Now, as a DateTime64(3) literal ClickHouse reads from JSON. */
 export const now = (): string => new Date().toISOString().replace('T', ' ').replace('Z', '');
 
-/** One Parquet file into `table` as one INSERT. */
+/** The source's columns of every file, one `SELECT` per file under `UNION ALL`. */
+function selectFiles(source: SourceName, fileFunctions: readonly string[]): string {
+  const columns = sources[source].columns.map((c) => quoteIdent(c.name)).join(', ');
+  return fileFunctions.map((f) => `SELECT ${columns} FROM ${f}`).join(' UNION ALL ');
+}
+
+/**
+ * Rows a batch of several files holds at most. Such a batch is squashed into
+ * one block, and squashing copies every row (its maps' LowCardinality keys
+ * re-indexed into one dictionary), at a cost per row that grows with the
+ * block: small files are worth gathering, large ones go alone.
+ */
+export const BATCH_ROWS = 100_000;
+/** Files a batch holds at most, to keep its query a reasonable size. */
+const BATCH_FILES = 500;
+
+/**
+ * How a sync INSERT of `files` cuts its rows into blocks: several files are
+ * squashed into one block whatever the server's defaults (they come from
+ * several readers, in an order not guaranteed); one file is read by one
+ * stream, in the file's order, and squashed as the server squashes inserts.
+ */
+export function blocks(files: number): ClickHouseSettings {
+  return files > 1 ? { max_threads: 1, min_insert_block_size_rows: String(BATCH_ROWS + 1), min_insert_block_size_bytes: '0' } : { max_threads: 1 };
+}
+
+/** New files cut into batches: the smaller ones (up to half of BATCH_ROWS) gathered in path order, up to BATCH_ROWS rows and BATCH_FILES files; each larger one alone. */
+export function batchFiles(files: readonly LakeFile[]): LakeFile[][] {
+  const batches: LakeFile[][] = [];
+  let current: LakeFile[] = [];
+  let rows = 0;
+  for (const file of files) {
+    if (file.rows > BATCH_ROWS / 2) {
+      batches.push([file]);
+      continue;
+    }
+    if (current.length > 0 && (rows + file.rows > BATCH_ROWS || current.length >= BATCH_FILES)) {
+      batches.push(current);
+      current = [];
+      rows = 0;
+    }
+    current.push(file);
+    rows += file.rows;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/** A batch's name: its source and files, so the same files in the same order always make the same deduplication token. */
+export const batchId = (source: SourceName, paths: readonly string[]): string => createHash('sha256').update(JSON.stringify([source, paths])).digest('hex').slice(0, 32);
+
+/** One Parquet stream into `table` as one INSERT. */
 export async function insertParquet(client: ClickHouseClient, table: string, parquet: Uint8Array, settings: ClickHouseSettings = {}): Promise<void> {
   const values = Readable.from([Buffer.from(parquet.buffer, parquet.byteOffset, parquet.byteLength)], { objectMode: false });
   await client.insert({ table, values, format: 'Parquet', clickhouse_settings: settings });
@@ -123,67 +187,102 @@ export async function serverReadsLake(client: ClickHouseClient, fileFunction: st
 }
 
 /**
- * One lake file's rows into `table` (a source table or a copy of one), read
- * by the server itself through `fileFunction`; one reading stream, so a
- * rerun cuts the file into the same blocks a deduplication token numbers.
+ * Lake files' rows into `table` (a source table or a copy of one), read by
+ * the server itself through `fileFunctions`; one reading stream and the
+ * settings of `blocks`, so a rerun cuts the rows into the same blocks a
+ * deduplication token numbers.
  */
-export async function insertFromLake(client: ClickHouseClient, fileFunction: string, source: SourceName, table: string, settings: ClickHouseSettings = {}): Promise<void> {
+export async function insertFromLake(client: ClickHouseClient, fileFunctions: readonly string[], source: SourceName, table: string, settings: ClickHouseSettings = {}): Promise<void> {
   const columns = sources[source].columns.map((c) => quoteIdent(c.name)).join(', ');
   await client.command({
-    query: `INSERT INTO ${table} (${columns}) SELECT ${columns} FROM ${fileFunction}`,
-    clickhouse_settings: { ...settings, max_threads: 1 },
+    query: `INSERT INTO ${table} (${columns}) ${selectFiles(source, fileFunctions)}`,
+    clickhouse_settings: { ...settings, ...blocks(fileFunctions.length) },
   });
+}
+
+interface Batch {
+  readonly source: SourceName;
+  readonly id: string;
+  readonly files: readonly LakeFile[];
+  /** The server reads the lake itself. */
+  readonly direct: boolean;
+  /** Written down by a sync that did not finish it: sent again as it was. */
+  readonly pending: boolean;
+}
+
+/**
+ * A source's work for this pass: first the batches a killed sync wrote down
+ * and did not finish (exactly as they were), then the other new files.
+ * A pending batch with a file no longer in the lake's listing is let go;
+ * its listed files are batched anew.
+ */
+async function batchesOf(reader: LakeReader, client: ClickHouseClient, source: SourceName, push: boolean): Promise<Batch[]> {
+  const rowsOf = async <T>(query: string) => (await (await client.query({ query, query_params: { source }, format: 'JSONEachRow' })).json()) as T[];
+  const loaded = new Set((await rowsOf<{ path: string }>('SELECT path FROM hyb_sync_files FINAL WHERE source = {source:String}')).map((r) => r.path));
+  const fresh = new Map((await reader.files(source)).filter((f) => !loaded.has(f.path)).map((f) => [f.path, f]));
+  if (fresh.size === 0) return [];
+  const direct = !push && (await serverReadsLake(client, reader.fileFunction(fresh.keys().next().value!), fresh.values().next().value!));
+  const batches: Batch[] = [];
+  for (const { batch, paths } of await rowsOf<{ batch: string; paths: string[] }>('SELECT batch, paths FROM hyb_sync_batches FINAL WHERE source = {source:String} AND done = 0 ORDER BY at')) {
+    const files = paths.map((p) => fresh.get(p));
+    if (files.some((f) => f === undefined)) continue;
+    for (const p of paths) fresh.delete(p);
+    batches.push({ source, id: batch, files: files as LakeFile[], direct, pending: true });
+  }
+  for (const files of batchFiles([...fresh.values()])) batches.push({ source, id: batchId(source, files.map((f) => f.path)), files, direct, pending: false });
+  return batches;
 }
 
 /** One pass over every source. */
 export async function syncOnce(reader: LakeReader, client: ClickHouseClient, options: SyncOptions = {}): Promise<SyncReport> {
   const { progress } = options;
   await prepare(client);
-  const todo: { source: SourceName; file: LakeFile; direct: boolean }[] = [];
-  for (const source of sourceNames) {
-    const loaded = new Set(
-      ((await (await client.query({ query: 'SELECT path FROM hyb_sync_files FINAL WHERE source = {source:String}', query_params: { source }, format: 'JSONEachRow' })).json()) as { path: string }[]).map((r) => r.path),
-    );
-    const files = (await reader.files(source)).filter((file) => !loaded.has(file.path));
-    const direct = files.length > 0 && !options.push && (await serverReadsLake(client, reader.fileFunction(files[0]!.path), files[0]!));
-    for (const file of files) todo.push({ source, file, direct });
-  }
+  const todo: Batch[] = [];
+  for (const source of sourceNames) todo.push(...(await batchesOf(reader, client, source, options.push ?? false)));
+  const total = todo.reduce((n, b) => n + b.files.length, 0);
   let rows = 0;
   let direct = 0;
   let done = 0;
   const errors = new Map<SourceName, string>();
-  const load = async ({ source, file, direct: byServer }: (typeof todo)[number]) => {
+  const load = async ({ source, id, files, direct: byServer, pending }: Batch) => {
     if (errors.has(source)) return; // one failure stops that source; the next sync retries it
+    const paths = files.map((f) => f.path);
+    const record = (table: string, values: Record<string, unknown>[]) => client.insert({ table, values, format: 'JSONEachRow' });
     const settings: ClickHouseSettings = {
-      insert_deduplication_token: `hyb-sync:${source}:${file.path}`,
+      insert_deduplication_token: `hyb-sync:${source}:${id}`,
       deduplicate_blocks_in_dependent_materialized_views: 1,
     };
     try {
-      if (byServer) await insertFromLake(client, reader.fileFunction(file.path), source, source, settings);
-      else await insertParquet(client, source, await reader.parquet(source, file.path), settings);
+      if (!pending) await record('hyb_sync_batches', [{ source, batch: id, paths, done: 0, at: now() }]);
+      if (byServer) await insertFromLake(client, paths.map((p) => reader.fileFunction(p)), source, source, settings);
+      else await insertParquet(client, source, await reader.parquet(source, paths), { ...settings, ...blocks(paths.length) });
       // Crash tests: HYB_FAILPOINT=after-sync-insert kills the process between the load and its record.
       if (process.env.HYB_FAILPOINT === 'after-sync-insert') process.kill(process.pid, 'SIGKILL');
-      await client.insert({ table: 'hyb_sync_files', values: [{ source, path: file.path, rows: file.rows, loaded_at: now() }], format: 'JSONEachRow' });
-      rows += file.rows;
-      if (byServer) direct += 1;
+      const at = now();
+      await record('hyb_sync_files', files.map((f) => ({ source, path: f.path, rows: f.rows, loaded_at: at })));
+      await record('hyb_sync_batches', [{ source, batch: id, paths, done: 1, at: now() }]);
+      rows += files.reduce((n, f) => n + f.rows, 0);
+      if (byServer) direct += files.length;
     } catch (error) {
       errors.set(source, (error as Error).message);
     }
   };
-  // Two files in flight: while the server loads one, the other's request,
-  // its record in hyb_sync_files and (pushed) its read here are under way.
+  // Two batches in flight: while the server loads one, the other's request,
+  // its records and (pushed) its read here are under way.
   let next = 0;
   const worker = async () => {
     while (next < todo.length) {
-      await load(todo[next++]!);
-      progress?.(++done, todo.length);
+      const batch = todo[next++]!;
+      await load(batch);
+      done += batch.files.length;
+      progress?.(done, total);
     }
   };
-  progress?.(0, todo.length); // with nothing to do, this is also the last report
+  progress?.(0, total); // with nothing to do, this is also the last report
   await Promise.all([worker(), worker()]);
   await recordState(client, errors);
   if (errors.size > 0) throw new Error(`sync failed for ${[...errors].map(([s, m]) => `${s}: ${m}`).join('; ')}`);
-  return { files: todo.length, rows, direct };
+  return { files: total, rows, direct };
 }
 
 /** Per source: files and rows loaded, the newest event, the lag behind it, the last error. */
