@@ -106,6 +106,21 @@ function sameToken(a: string, b: string): boolean {
   return diff === 0;
 }
 
+const utf8 = new TextEncoder();
+/** Rows as the JSON an answer carries, encoded once: kept so in the cache, and copied into each answer as they are. */
+const rowBytes = (rows: unknown): Uint8Array => utf8.encode(JSON.stringify(rows));
+
+/** `{"query":…,"source":…,"rows":<rows>,"meta":…}` as bytes, the rows put in without being parsed or encoded again. */
+function answerBytes(query: string, source: string, rows: Uint8Array, meta: QueryMeta): Uint8Array<ArrayBuffer> {
+  const head = utf8.encode(`{"query":${JSON.stringify(query)},"source":${JSON.stringify(source)},"rows":`);
+  const tail = utf8.encode(`,"meta":${JSON.stringify(meta)}}`);
+  const body = new Uint8Array(head.length + rows.length + tail.length);
+  body.set(head);
+  body.set(rows, head.length);
+  body.set(tail, head.length + rows.length);
+  return body;
+}
+
 interface Route {
   readonly endpoint: ClickHouseEndpoint | null;
   readonly reason: string | null;
@@ -215,7 +230,7 @@ export function routerApp(options: RouterOptions) {
     const decision: Route = via === 'chdb' ? { endpoint: null, reason: 'requested via chdb', syncedAt: null } : await route(entry, range);
     if (via === 'mv' && !decision.endpoint) return fail(c, 409, 'MV_UNAVAILABLE', `via: the MV cannot answer: ${decision.reason}`, 'via');
     const normalize = normalizers.get(entry.name)!;
-    let rows: string | null = null; // the rows as JSON text, as cached
+    let rows: Uint8Array | null = null; // the rows as JSON bytes, as cached
     let cached = false;
     let reason = decision.reason;
     const { from: _from, to: _to, ...rest } = bound;
@@ -224,7 +239,7 @@ export function routerApp(options: RouterOptions) {
     if (decision.endpoint) {
       const endpoint = decision.endpoint;
       try {
-        const answer = cache.get(key(endpoint.name, decision.syncedAt), async () => JSON.stringify(normalize((await endpoint.query(entry.mvQuery!, bound)).data)));
+        const answer = cache.get(key(endpoint.name, decision.syncedAt), async () => rowBytes(normalize((await endpoint.query(entry.mvQuery!, bound)).data)));
         rows = await answer.value;
         cached = answer.hit;
       } catch (error) {
@@ -236,7 +251,7 @@ export function routerApp(options: RouterOptions) {
     const source = rows !== null ? 'clickhouse' : 'chdb';
     if (rows === null) {
       try {
-        rows = await lakeInFlight.share(key('chdb', null), async () => JSON.stringify(normalize((await chdb.query(entry.fallbackQuery, bound)).data)));
+        rows = await lakeInFlight.share(key('chdb', null), async () => rowBytes(normalize((await chdb.query(entry.fallbackQuery, bound)).data)));
       } catch (error) {
         if (!(error instanceof ChdbError)) throw error;
         const status = (error.status >= 500 ? 502 : error.status) as ContentfulStatusCode;
@@ -253,8 +268,7 @@ export function routerApp(options: RouterOptions) {
       endpoint: source === 'clickhouse' ? decision.endpoint!.name : null,
       cached,
     };
-    // The rows are JSON already (cached as text): spliced into the answer, not parsed again.
-    return c.body(`{"query":${JSON.stringify(entry.name)},"source":"${source}","rows":${rows},"meta":${JSON.stringify(meta)}}`, 200, { 'content-type': 'application/json' });
+    return c.body(answerBytes(entry.name, source, rows, meta), 200, { 'content-type': 'application/json' });
   });
 
   app.get('/queries', needs('dashboard'), async (c) => {

@@ -30,12 +30,12 @@ export function answerKey(parts: {
 }
 
 export class AnswerCache {
-  readonly #entries = new Map<string, Promise<string>>();
+  readonly #entries = new Map<string, Promise<Uint8Array>>();
 
   constructor(private readonly maxEntries: number) {}
 
   /** The answer under `key`, loading it once on a miss. `hit` says whether it was already there. */
-  get(key: string, load: () => Promise<string>): { readonly value: Promise<string>; readonly hit: boolean } {
+  get(key: string, load: () => Promise<Uint8Array>): { readonly value: Promise<Uint8Array>; readonly hit: boolean } {
     const kept = this.#entries.get(key);
     if (kept) {
       // least recently used goes first: move to the end
@@ -54,9 +54,9 @@ export class AnswerCache {
 
 /** Identical requests in flight share one load; nothing is kept after it settles. */
 export class InFlight {
-  readonly #loads = new Map<string, Promise<string>>();
+  readonly #loads = new Map<string, Promise<Uint8Array>>();
 
-  share(key: string, load: () => Promise<string>): Promise<string> {
+  share(key: string, load: () => Promise<Uint8Array>): Promise<Uint8Array> {
     const running = this.#loads.get(key);
     if (running) return running;
     const value = load().finally(() => this.#loads.delete(key));
