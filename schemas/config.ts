@@ -44,7 +44,13 @@ export const configSchema = z.object({
     })
     .default({ ingest: 4318, chdb: 8124, store: 8123, router: 8787 }),
   /** The embedded ClickHouse-compatible store (`hyb serve store`). */
-  store: z.object({ path: z.string().default('.hyb/store') }).prefault({}),
+  store: z
+    .object({
+      path: z.string().default('.hyb/store'),
+      /** Connections to the store's engine: how many queries without parameters run at once. */
+      connections: z.number().int().min(1).max(64).default(4),
+    })
+    .prefault({}),
   ingest: z
     .object({
       /** WAL and commit state; a local folder even when the lake is on S3. */

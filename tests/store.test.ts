@@ -36,6 +36,21 @@ describe('the local store over the ClickHouse HTTP interface', () => {
 
   tierCases(() => client);
 
+  it('runs queries side by side on its connections, each with its own settings', async () => {
+    // one second each: side by side they end together, in turn they take two
+    const slow = (maxThreads: number) =>
+      client.query({ query: "SELECT getSetting('max_threads') AS threads, sum(slept + 1) AS n FROM (SELECT sleepEachRow(0.25) AS slept FROM numbers(4))", format: 'JSONEachRow', clickhouse_settings: { max_threads: maxThreads } });
+    const started = performance.now();
+    const answers = await Promise.all([slow(1), slow(3)].map(async (q) => (await q).json()));
+    expect(performance.now() - started).toBeLessThan(1_800);
+    // a request's settings stay with it, while another runs beside it
+    expect(answers).toEqual([[{ threads: 1, n: '4' }], [{ threads: 3, n: '4' }]]);
+    // and leave with it: both connections are back to their defaults
+    const clean = () => client.query({ query: "SELECT changed, sleepEachRow(0.25) AS _ FROM system.settings WHERE name = 'max_threads'", format: 'JSONEachRow' });
+    const after = await Promise.all([clean(), clean()].map(async (q) => (await q).json()));
+    expect(after).toEqual([[{ changed: 0, _: 0 }], [{ changed: 0, _: 0 }]]);
+  });
+
   it('keeps data across a restart (a persistent data directory)', async () => {
     await store.stop();
     store = await startService(['store'], project);

@@ -64,15 +64,24 @@ function failure(error: unknown): Failure {
   return { code: code ? Number(code[1]) : 1002, message: code ? message : `Code: 1002. DB::Exception: ${message}. (UNKNOWN_EXCEPTION)` };
 }
 
-export function storeService(session: Session, options: StoreOptions): Hono {
+export function storeService(sessions: readonly Session[], options: StoreOptions): Hono {
   const app = new Hono();
-  // One session, which runs one query at a time anyway: requests run in
-  // turn, so per-request settings and `database` never leak into another.
-  let queue: Promise<unknown> = Promise.resolve();
-  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
-    const run = queue.then(work, work);
-    queue = run.catch(() => undefined);
-    return run;
+  // Connections to the one data directory. A request has one to itself for
+  // its whole run (its settings and `database` are that connection's state),
+  // so none leaks into another; it waits while all are busy. Queries without
+  // parameters run side by side, each on its connection's engine threads;
+  // chdb runs bound ones one at a time process-wide (its own guard).
+  const idle = [...sessions];
+  const waiting: ((session: Session) => void)[] = [];
+  const withSession = async <T>(work: (session: Session) => Promise<T>): Promise<T> => {
+    const session = idle.pop() ?? (await new Promise<Session>((resolve) => waiting.push(resolve)));
+    try {
+      return await work(session);
+    } finally {
+      const next = waiting.shift();
+      if (next) next(session);
+      else idle.push(session);
+    }
   };
 
   const fail = (c: Context, { code, message }: Failure) => {
@@ -129,7 +138,7 @@ export function storeService(session: Session, options: StoreOptions): Hono {
     }
     const queryId = search.get('query_id') ?? randomUUID();
 
-    return exclusive(async () => {
+    return withSession(async (session) => {
       const applied: string[] = [];
       try {
         if (database) session.query(`USE ${database}`);
@@ -137,7 +146,7 @@ export function storeService(session: Session, options: StoreOptions): Hono {
           session.query(`SET ${key} = ${literal(value)}`);
           applied.push(key);
         }
-        const result = await session.queryBindAsync(sql, params, { format });
+        const result = Object.keys(params).length > 0 ? await session.queryBindAsync(sql, params, { format }) : await session.queryAsync(sql, { format });
         const text = result.text();
         c.header('X-ClickHouse-Query-Id', queryId);
         c.header('X-ClickHouse-Format', format);

@@ -1,7 +1,7 @@
 /**
- * `hyb serve store`: the local ClickHouse-compatible store, a chDB session
- * with a persistent data directory behind the ClickHouse HTTP interface, on
- * its own process (one chDB session per process).
+ * `hyb serve store`: the local ClickHouse-compatible store, chDB with a
+ * persistent data directory behind the ClickHouse HTTP interface, on its own
+ * process (one data directory per process, open through several connections).
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -27,9 +27,19 @@ export function serveStore(options: ServeStoreOptions): Promise<string> {
   // A local lake within the store's reach, as a ClickHouse server next to it
   // would have: hyb sync then has the store load files straight from it.
   enterLocalLake(options.root, config.lake);
-  const session = new Session(path, { connectionArgs: [`--user_files_path=${stagingDir}`] });
-  // A ClickHouse server's HTTP default, which the clients expect: 64-bit integers as JSON strings.
-  session.query('SET output_format_json_quote_64bit_integers = 1');
-  const app = storeService(session, { username: config.clickhouse.username, password: config.clickhouse.password, stagingDir });
-  return listen(app, { name: 'store', port: options.port ?? config.ports.store, host: options.host, detail: () => `(data: ${path})`, stop: () => session.close() });
+  // Several connections to the one engine and data directory, so queries run side by side as on a server.
+  const sessions = Array.from({ length: config.store.connections }, () => {
+    const session = new Session(path, { connectionArgs: [`--user_files_path=${stagingDir}`] });
+    // A ClickHouse server's HTTP default, which the clients expect: 64-bit integers as JSON strings.
+    session.query('SET output_format_json_quote_64bit_integers = 1');
+    return session;
+  });
+  const app = storeService(sessions, { username: config.clickhouse.username, password: config.clickhouse.password, stagingDir });
+  return listen(app, {
+    name: 'store',
+    port: options.port ?? config.ports.store,
+    host: options.host,
+    detail: () => `(data: ${path}, ${sessions.length} connections)`,
+    stop: () => sessions.forEach((s) => s.close()),
+  });
 }
