@@ -3,8 +3,9 @@
  * Iceberg tables into the bucket, the chDB service reads them from there,
  * and a restarted ingest finds its tables (and their row counts) again; one
  * that promotes attributes the first did not adds their columns to the
- * table in the bucket. `hyb sync` has the store load the bucket's data
- * files itself (`s3()`), as a ClickHouse server given the lake's keys does.
+ * table in the bucket. `hyb sync` lists the bucket's data files from the
+ * table's manifests and has the store load them itself (`s3()`), as a
+ * ClickHouse server given the lake's keys does.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,8 @@ import { join } from 'node:path';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ATTRIBUTES_FILE } from '../runtime/lake/attributes.ts';
+import { LakeReader } from '../runtime/sync/sync.ts';
+import { loadConfig } from '../compiler/config.ts';
 import { createClient } from '@clickhouse/client';
 import { hybBackground } from './support/project.ts';
 import { eventually, postJson, projectWithConfig, startService } from './support/services.ts';
@@ -117,6 +120,16 @@ describe('a lake on S3', () => {
       // (the rows are from March: the raw tables' 30-day TTL drops them, so the record is what is checked)
       const loaded = await client.query({ query: "SELECT count() AS files, sum(rows) AS rows FROM hyb_sync_files FINAL WHERE source = 'otel_logs'", format: 'JSONEachRow' });
       expect(await loaded.json()).toEqual([{ files: files, rows: '4' }]);
+      // the sync listed them from the table's manifests in the bucket, as chDB's own listing does
+      const reader = new LakeReader(project, await loadConfig(project));
+      try {
+        const listed = await reader.manifestFiles('otel_logs');
+        expect(listed?.length).toBe(Number(files));
+        expect(listed).toEqual(await reader.scannedFiles('otel_logs'));
+        expect(await reader.files('otel_metrics_gauge')).toEqual([]); // no table in the bucket
+      } finally {
+        reader.close();
+      }
     } finally {
       await client.close();
       await store.stop();

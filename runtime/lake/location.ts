@@ -89,14 +89,15 @@ export function lakeReadFunction(root: string, lake: LakeConfig, source: SourceN
  * by the `_path` its Iceberg read function gives (the local path without
  * its leading slash; on S3, the bucket and key). The sync loads a file this
  * way: the Iceberg function would read the table's metadata and manifests
- * again for every file (~50 ms each on the bench lake).
+ * again for every file (~50 ms each on the bench lake). `format`: 'Avro'
+ * for the table's manifests.
  */
-export function lakeFileFunction(lake: LakeConfig, path: string): string {
+export function lakeFileFunction(lake: LakeConfig, path: string, format: 'Parquet' | 'Avro' = 'Parquet'): string {
   switch (lake.kind) {
     case 'local':
-      return `file(${literal(path.startsWith('/') ? path : `/${path}`)}, 'Parquet')`;
+      return `file(${literal(path.startsWith('/') ? path : `/${path}`)}, '${format}')`;
     case 's3':
-      return `s3(${literal(`${lake.endpoint.replace(/\/$/, '')}/${path}`)}, ${literal(lake.accessKeyId)}, ${literal(lake.secretAccessKey)}, 'Parquet')`;
+      return `s3(${literal(`${lake.endpoint.replace(/\/$/, '')}/${path}`)}, ${literal(lake.accessKeyId)}, ${literal(lake.secretAccessKey)}, '${format}')`;
     case 'rest-catalog':
       throw new Error('lake.kind rest-catalog: reading through an Iceberg REST catalog is not supported yet; use local or s3');
   }

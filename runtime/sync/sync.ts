@@ -38,6 +38,7 @@ import { Session } from 'chdb';
 import type { HybConfig } from '../../schemas/config.ts';
 import { sourceNames, sources, type SourceName } from '../../schemas/sources.ts';
 import { quoteIdent } from '../../compiler/sql/expr.ts';
+import { manifestFiles } from '../lake/manifests.ts';
 import { enterLocalLake, lakeFileFunction, lakeReadFunction, localLakePath, localTableExists } from '../lake/location.ts';
 
 const STATE_DDL = [
@@ -63,22 +64,36 @@ export class LakeReader {
     this.#session = new Session();
   }
 
-  /** The source's data files with their row counts; none while the table does not exist. */
+  /**
+   * The source's data files with their row counts, from the table's
+   * manifests (manifests.ts); chDB's listing where those do not apply. None
+   * while the table does not exist.
+   */
   async files(source: SourceName): Promise<LakeFile[]> {
     if (this.config.lake.kind === 'local' && !localTableExists(localLakePath(this.root, this.config.lake), source)) return [];
     try {
-      const result = await this.#session.queryAsync(`SELECT _path AS path, count() AS rows FROM ${lakeReadFunction(this.root, this.config.lake, source)} GROUP BY _path ORDER BY _path`, { format: 'JSONEachRow' });
-      return result
-        .text()
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as { path: string; rows: string | number })
-        .map((r) => ({ path: r.path, rows: Number(r.rows) }));
+      return (await this.manifestFiles(source)) ?? (await this.scannedFiles(source));
     } catch (error) {
       // an S3 lake where this source has no table yet
-      if (this.config.lake.kind === 's3' && /doesn't exist|does not exist|NoSuchKey|NOT_FOUND|FILE_DOESNT_EXIST/i.test((error as Error).message)) return [];
+      if (this.config.lake.kind === 's3' && /doesn't exist|does not exist|NoSuchKey|NOT_FOUND|FILE_DOESNT_EXIST|CANNOT_EXTRACT_TABLE_STRUCTURE/i.test((error as Error).message)) return [];
       throw error;
     }
+  }
+
+  /** The files as the table's manifests list them; null where that reading does not apply. */
+  manifestFiles(source: SourceName): Promise<LakeFile[] | null> {
+    return manifestFiles(this.#session, this.root, this.config.lake, source);
+  }
+
+  /** The same files as chDB's Iceberg reader lists them. */
+  async scannedFiles(source: SourceName): Promise<LakeFile[]> {
+    const result = await this.#session.queryAsync(`SELECT _path AS path, count() AS rows FROM ${lakeReadFunction(this.root, this.config.lake, source)} GROUP BY _path ORDER BY _path`, { format: 'JSONEachRow' });
+    return result
+      .text()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { path: string; rows: string | number })
+      .map((r) => ({ path: r.path, rows: Number(r.rows) }));
   }
 
   /** The table function a server that reaches the lake reads one of its data files with. */
