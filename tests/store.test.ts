@@ -1,7 +1,7 @@
 /**
  * The local store (`hyb serve store`) through the official client,
  * `@clickhouse/client`, over HTTP: ping, auth, commands, inserts, bound
- * parameters, errors with their ClickHouse code; then the generated DDL of
+ * parameters (side by side, none left over for the next request), errors with their ClickHouse code; then the generated DDL of
  * every metric, raw rows that fire the MVs, and every MV query read back
  * through the client equal to chDB's own answer for the same statements.
  */
@@ -49,6 +49,14 @@ describe('the local store over the ClickHouse HTTP interface', () => {
     const clean = () => client.query({ query: "SELECT changed, sleepEachRow(0.25) AS _ FROM system.settings WHERE name = 'max_threads'", format: 'JSONEachRow' });
     const after = await Promise.all([clean(), clean()].map(async (q) => (await q).json()));
     expect(after).toEqual([[{ changed: 0, _: 0 }], [{ changed: 0, _: 0 }]]);
+  });
+
+  it('runs bound queries side by side too, each with its own parameters', async () => {
+    const slow = (x: number) => client.query({ query: 'SELECT {x:UInt8} AS x, sum(slept + 1) AS n FROM (SELECT sleepEachRow(0.25) AS slept FROM numbers(4))', query_params: { x }, format: 'JSONEachRow' });
+    const started = performance.now();
+    const answers = await Promise.all([slow(1), slow(2), slow(3)].map(async (q) => (await q).json()));
+    expect(performance.now() - started).toBeLessThan(1_800);
+    expect(answers).toEqual([[{ x: 1, n: '4' }], [{ x: 2, n: '4' }], [{ x: 3, n: '4' }]]);
   });
 
   it('keeps data across a restart (a persistent data directory)', async () => {

@@ -41,16 +41,17 @@ function httpStatus(code: number): ContentfulStatusCode {
 }
 
 
-/** A `param_` value as ClickHouse's HTTP interface reads it (Escaped text), for chDB's binding. */
-function paramValue(raw: string, type: string | undefined): string | null {
-  const nullable = type?.startsWith('Nullable(') ?? false;
-  if (raw === '\\N' && nullable) return null;
-  const inner = type?.replace(/^Nullable\((.*)\)$/, '$1').replace(/^LowCardinality\((.*)\)$/, '$1');
-  // chDB takes a String parameter as it is and parses other types itself
-  if (inner === 'String' || inner?.startsWith('FixedString')) {
-    return raw.replace(/\\(.)/g, (_, c: string) => ({ t: '\t', n: '\n', r: '\r', '0': '\0', b: '\b', f: '\f' })[c] ?? c);
-  }
-  return raw;
+/**
+ * The names of a query's `{name:Type}` placeholders, outside its string
+ * literals, quoted names and comments. Text the engine would not take as a
+ * placeholder may be counted (a `#` comment, a heredoc): that asks for a
+ * parameter the query does not need, never the other way round.
+ */
+export function placeholders(sql: string): Set<string> {
+  const names = new Set<string>();
+  const tokens = /'(?:[^'\\]|\\[\s\S]|'')*'|"(?:[^"\\]|\\[\s\S]|"")*"|`(?:[^`\\]|\\[\s\S]|``)*`|--[^\n]*|\/\*[\s\S]*?\*\/|\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*:/g;
+  for (const match of sql.matchAll(tokens)) if (match[1]) names.add(match[1]);
+  return names;
 }
 
 interface Failure {
@@ -67,10 +68,9 @@ function failure(error: unknown): Failure {
 export function storeService(sessions: readonly Session[], options: StoreOptions): Hono {
   const app = new Hono();
   // Connections to the one data directory. A request has one to itself for
-  // its whole run (its settings and `database` are that connection's state),
-  // so none leaks into another; it waits while all are busy. Queries without
-  // parameters run side by side, each on its connection's engine threads;
-  // chdb runs bound ones one at a time process-wide (its own guard).
+  // its whole run (its settings, parameters and `database` are that
+  // connection's state), so none leaks into another; it waits while all are
+  // busy. Queries run side by side, each on its connection's engine threads.
   const idle = [...sessions];
   const waiting: ((session: Session) => void)[] = [];
   const withSession = async <T>(work: (session: Session) => Promise<T>): Promise<T> => {
@@ -120,11 +120,10 @@ export function storeService(sessions: readonly Session[], options: StoreOptions
     }
     if (!sql.trim()) return fail(c, { code: 62, message: 'Code: 62. DB::Exception: Empty query. (SYNTAX_ERROR)' });
 
-    const types = new Map([...sql.matchAll(/\{([A-Za-z_][A-Za-z0-9_]*):([^{}]+)\}/g)].map((m) => [m[1]!, m[2]!.trim()]));
-    const params: Record<string, string | null> = {};
+    const params = new Map<string, string>();
     const settings: [string, string][] = [];
     for (const [key, value] of search) {
-      if (key.startsWith('param_')) params[key.slice(6)] = paramValue(value, types.get(key.slice(6)));
+      if (key.startsWith('param_')) params.set(key.slice(6), value);
       else if (!NOT_SETTINGS.has(key) && !IGNORED_SETTINGS.has(key)) {
         if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) return fail(c, { code: 115, message: `Code: 115. DB::Exception: Unknown setting '${key}'. (UNKNOWN_SETTING)` });
         settings.push([key, value]);
@@ -137,6 +136,16 @@ export function storeService(sessions: readonly Session[], options: StoreOptions
       return fail(c, { code: 81, message: `Code: 81. DB::Exception: Database ${JSON.stringify(database)} is not a plain name. (UNKNOWN_DATABASE)` });
     }
     const queryId = search.get('query_id') ?? randomUUID();
+    // Parameters are set on the request's connection (`SET param_x`, read as a
+    // server reads `param_x` from the URL: Escaped text), so bound queries
+    // run side by side like the rest (chdb's own binding runs them one at a
+    // time, process-wide). A parameter cannot be unset, so one a request
+    // before left on the connection must never stand in for one this request
+    // lacks: every placeholder needs its parameter here, as on a server.
+    const used = placeholders(sql);
+    for (const name of used) {
+      if (!params.has(name)) return fail(c, { code: 456, message: `Code: 456. DB::Exception: Substitution \`${name}\` is not set. (UNKNOWN_QUERY_PARAMETER)` });
+    }
 
     return withSession(async (session) => {
       const applied: string[] = [];
@@ -146,7 +155,9 @@ export function storeService(sessions: readonly Session[], options: StoreOptions
           session.query(`SET ${key} = ${literal(value)}`);
           applied.push(key);
         }
-        const result = Object.keys(params).length > 0 ? await session.queryBindAsync(sql, params, { format }) : await session.queryAsync(sql, { format });
+        // (a NUL written as `\0`: chDB takes the query as a C string)
+        for (const name of used) session.query(`SET param_${name} = ${literal(params.get(name)!).replaceAll('\0', '\\0')}`);
+        const result = await session.queryAsync(sql, { format });
         const text = result.text();
         c.header('X-ClickHouse-Query-Id', queryId);
         c.header('X-ClickHouse-Format', format);

@@ -39,6 +39,19 @@ export function tierCases(clientOf: () => ClickHouseClient): void {
     expect(((await after.json()) as { n: number }[])[0]!.n).not.toBe(1);
   });
 
+  it('binds each request\'s parameters only: a placeholder without one is an error, whatever ran before', async () => {
+    const one = async (query: string, query_params?: Record<string, unknown>) => (await clientOf().query({ query, query_params, format: 'JSONEachRow' })).json();
+    // enough requests to pass through every connection of a server that keeps several
+    for (let i = 0; i < 8; i++) expect(await one('SELECT {x:UInt8} AS x, {y:String} AS y', { x: i, y: `y${i}` })).toEqual([{ x: i, y: `y${i}` }]);
+    for (let i = 0; i < 8; i++) {
+      await expect(one('SELECT {x:UInt8} AS x')).rejects.toMatchObject({ code: '456', type: 'UNKNOWN_QUERY_PARAMETER' });
+      await expect(one('SELECT {y:String} AS y', { x: 1 })).rejects.toMatchObject({ code: '456' });
+    }
+    // placeholder-like text in a literal or a comment is text
+    expect(await one("SELECT '{x:UInt8}' AS s -- {y:String}\n")).toEqual([{ s: '{x:UInt8}' }]);
+    expect(await one("SELECT 'it''s {x:String}' AS s, {x:String} AS x /* {z:UInt8} */", { x: "'; DROP TABLE t; --" })).toEqual([{ s: "it's {x:String}", x: "'; DROP TABLE t; --" }]);
+  });
+
   it('reports errors with their ClickHouse code and type, and keeps serving', async () => {
     await expect(clientOf().query({ query: 'SELECT * FROM missing_table' })).rejects.toMatchObject({ code: '60', type: 'UNKNOWN_TABLE' });
     await expect(clientOf().query({ query: 'SELEC 1' })).rejects.toMatchObject({ code: '62', type: 'SYNTAX_ERROR' });
