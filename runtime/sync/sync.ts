@@ -71,11 +71,13 @@ export class LakeReader {
    */
   async files(source: SourceName): Promise<LakeFile[]> {
     if (this.config.lake.kind === 'local' && !localTableExists(localLakePath(this.root, this.config.lake), source)) return [];
+    const listed = await this.manifestFiles(source);
+    if (listed) return listed;
     try {
-      return (await this.manifestFiles(source)) ?? (await this.scannedFiles(source));
+      return await this.scannedFiles(source);
     } catch (error) {
       // an S3 lake where this source has no table yet
-      if (this.config.lake.kind === 's3' && /doesn't exist|does not exist|NoSuchKey|NOT_FOUND|FILE_DOESNT_EXIST|CANNOT_EXTRACT_TABLE_STRUCTURE/i.test((error as Error).message)) return [];
+      if (this.config.lake.kind === 's3' && /doesn't exist|does not exist|NoSuchKey|NOT_FOUND|FILE_DOESNT_EXIST/i.test((error as Error).message)) return [];
       throw error;
     }
   }
