@@ -38,7 +38,7 @@ import { Session } from 'chdb';
 import type { HybConfig } from '../../schemas/config.ts';
 import { sourceNames, sources, type SourceName } from '../../schemas/sources.ts';
 import { quoteIdent } from '../../compiler/sql/expr.ts';
-import { manifestFiles } from '../lake/manifests.ts';
+import { type ListedFile, manifestFiles } from '../lake/manifests.ts';
 import { enterLocalLake, lakeFileFunction, lakeReadFunction, localLakePath, localTableExists } from '../lake/location.ts';
 
 const STATE_DDL = [
@@ -47,10 +47,8 @@ const STATE_DDL = [
   "CREATE TABLE IF NOT EXISTS hyb_sync_state (source LowCardinality(String), files UInt64, rows UInt64, synced_at DateTime64(3, 'UTC'), newest_event Nullable(DateTime64(6, 'UTC')), lag_seconds Nullable(Float64), last_error String) ENGINE = ReplacingMergeTree(synced_at) ORDER BY source",
 ];
 
-export interface LakeFile {
-  readonly path: string;
-  readonly rows: number;
-}
+/** A data file of the lake, as `_path` names it, and its rows. */
+export type LakeFile = ListedFile;
 
 /** The lake through this process's own chDB session (one per process). */
 export class LakeReader {
