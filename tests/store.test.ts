@@ -1,9 +1,10 @@
 /**
  * The local store (`hyb serve store`) through the official client,
  * `@clickhouse/client`, over HTTP: ping, auth, commands, inserts, bound
- * parameters (side by side, none left over for the next request), errors with their ClickHouse code; then the generated DDL of
- * every metric, raw rows that fire the MVs, and every MV query read back
- * through the client equal to chDB's own answer for the same statements.
+ * parameters (side by side, none left over for the next request), errors
+ * with their ClickHouse code; then the generated DDL of every metric, raw
+ * rows that fire the MVs, and every MV query read back through the client
+ * equal to chDB's own answer for the same statements.
  */
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
