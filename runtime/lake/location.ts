@@ -53,13 +53,8 @@ export function localTableExists(lakeDir: string, source: SourceName): boolean {
 export function dropTornMetadata(lakeDir: string, source: SourceName): string[] {
   const dir = join(lakeDir, source, 'metadata');
   if (!existsSync(dir)) return [];
-  const versions = readdirSync(dir)
-    .map((name) => /^v(\d+)\.metadata\.json$/.exec(name))
-    .filter((match) => match !== null)
-    .map((match) => Number(match[1]))
-    .sort((a, b) => b - a);
   const removed: string[] = [];
-  for (const version of versions) {
+  for (const version of metadataVersions(readdirSync(dir))) {
     const path = join(dir, `v${version}.metadata.json`);
     try {
       JSON.parse(readFileSync(path, 'utf8'));
@@ -70,6 +65,15 @@ export function dropTornMetadata(lakeDir: string, source: SourceName): string[] 
     }
   }
   return removed;
+}
+
+/** The versions N of the `vN.metadata.json` files among a table's metadata file names, newest first. */
+export function metadataVersions(names: readonly string[]): number[] {
+  return names
+    .map((name) => /^v(\d+)\.metadata\.json$/.exec(name))
+    .filter((match) => match !== null)
+    .map((match) => Number(match[1]))
+    .sort((a, b) => b - a);
 }
 
 /** A table function that reads a source's newest snapshot. */
@@ -89,10 +93,11 @@ export function lakeReadFunction(root: string, lake: LakeConfig, source: SourceN
  * by the `_path` its Iceberg read function gives (the local path without
  * its leading slash; on S3, the bucket and key). The sync loads a file this
  * way: the Iceberg function would read the table's metadata and manifests
- * again for every file (~50 ms each on the bench lake). `format`: 'Avro'
- * for the table's manifests.
+ * again for every file (~50 ms each on the bench lake). Other formats
+ * read a table's metadata: 'Avro' its manifests, 'RawBLOB' a metadata
+ * file, 'One' only the names of the files a glob matches.
  */
-export function lakeFileFunction(lake: LakeConfig, path: string, format: 'Parquet' | 'Avro' = 'Parquet'): string {
+export function lakeFileFunction(lake: LakeConfig, path: string, format: 'Parquet' | 'Avro' | 'RawBLOB' | 'One' = 'Parquet'): string {
   switch (lake.kind) {
     case 'local':
       return `file(${literal(path.startsWith('/') ? path : `/${path}`)}, '${format}')`;

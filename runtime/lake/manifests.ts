@@ -18,9 +18,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Session } from 'chdb';
-import { quoteString } from '../../compiler/sql/expr.ts';
 import type { SourceName } from '../../schemas/sources.ts';
-import { type LakeConfig, lakeFileFunction, localLakePath, s3TableUrl } from './location.ts';
+import { type LakeConfig, lakeFileFunction, localLakePath, metadataVersions } from './location.ts';
 
 export interface ListedFile {
   readonly path: string;
@@ -45,9 +44,10 @@ const parseMetadata = (text: string): Metadata => JSON.parse(text.replace(/("(?:
  */
 export async function manifestFiles(session: Session, root: string, lake: LakeConfig, source: SourceName): Promise<ListedFile[] | null> {
   if (lake.kind === 'rest-catalog') return null;
-  const metadata = await newestMetadata(session, root, lake, source);
+  const folder = tableFolder(root, lake, source);
+  const metadata = await newestMetadata(session, root, lake, source, folder);
   if (!metadata) return null;
-  const lakePath = pathResolver(tableFolder(root, lake, source), metadata.location);
+  const lakePath = pathResolver(folder, metadata.location);
   if (!lakePath) return null;
   const current = metadata['current-snapshot-id'];
   if (current === undefined || current === null || current === '-1') return [];
@@ -116,16 +116,10 @@ function pathResolver(folder: string, location: string | undefined): ((path: str
 }
 
 /** The newest metadata file that is whole JSON (a commit in progress leaves the next one empty for a moment). */
-async function newestMetadata(session: Session, root: string, lake: Exclude<LakeConfig, { kind: 'rest-catalog' }>, source: SourceName): Promise<Metadata | null> {
-  const versions = (names: string[]) =>
-    names
-      .map((name) => /^v(\d+)\.metadata\.json$/.exec(name))
-      .filter((m) => m !== null)
-      .map((m) => Number(m[1]))
-      .sort((a, b) => b - a);
+async function newestMetadata(session: Session, root: string, lake: Exclude<LakeConfig, { kind: 'rest-catalog' }>, source: SourceName, folder: string): Promise<Metadata | null> {
   if (lake.kind === 'local') {
     const dir = join(localLakePath(root, lake), source, 'metadata');
-    for (const version of versions(readdirSync(dir))) {
+    for (const version of metadataVersions(readdirSync(dir))) {
       try {
         return parseMetadata(readFileSync(join(dir, `v${version}.metadata.json`), 'utf8'));
       } catch {
@@ -134,13 +128,12 @@ async function newestMetadata(session: Session, root: string, lake: Exclude<Lake
     }
     return null;
   }
-  const dir = `${s3TableUrl(lake, source)}metadata/`;
-  const s3 = (url: string, format: string) => `s3(${quoteString(url)}, ${quoteString(lake.accessKeyId)}, ${quoteString(lake.secretAccessKey)}, '${format}')`;
+  const file = (name: string, format: 'RawBLOB' | 'One') => lakeFileFunction(lake, `${folder}/metadata/${name}`, format);
   // 'One': the objects' names without reading them
-  const listed = (await session.queryAsync(`SELECT _file FROM ${s3(`${dir}v*.metadata.json`, 'One')}`, { format: 'TabSeparatedRaw' })).text();
-  for (const version of versions(listed.split('\n').filter(Boolean))) {
+  const listed = (await session.queryAsync(`SELECT _file FROM ${file('v*.metadata.json', 'One')}`, { format: 'TabSeparatedRaw' })).text();
+  for (const version of metadataVersions(listed.split('\n').filter(Boolean))) {
     try {
-      return parseMetadata((await session.queryAsync(`SELECT * FROM ${s3(`${dir}v${version}.metadata.json`, 'RawBLOB')}`, { format: 'RawBLOB' })).text());
+      return parseMetadata((await session.queryAsync(`SELECT * FROM ${file(`v${version}.metadata.json`, 'RawBLOB')}`, { format: 'RawBLOB' })).text());
     } catch {
       // torn or gone: the commit before it
     }
