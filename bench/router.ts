@@ -108,10 +108,12 @@ try {
     const chart: { name: string; mv: number; cached: number; chdb: number }[] = [];
     const all = { mv: [] as number[], cached: [] as number[], direct: [] as number[], overhead: [] as number[], chdb: [] as number[] };
     const entries = Object.values(routerTable).filter((e) => e.mvQuery);
+    /** A query's request to the router, via the MV. */
+    const bodyOf = (entry: (typeof entries)[number]) => ({ query: entry.name, timeRange, params: 'userId' in entry.paramTypes ? { userId } : {}, via: 'mv' });
     const progress = new Progress('router bench', entries.length);
     for (const entry of entries) {
-      const params = 'userId' in entry.paramTypes ? { userId } : {};
-      const body = { query: entry.name, timeRange, params, via: 'mv' };
+      const body = bodyOf(entry);
+      const { params } = body;
       const sqlParams: Record<string, unknown> = { ...bound };
       for (const p of Object.keys(entry.paramTypes)) if (!(p in sqlParams)) sqlParams[p] = (params as Record<string, unknown>)[p] ?? null;
       const check = await post(router.url, body);
@@ -155,7 +157,7 @@ try {
     progress.finish(rows.length);
 
     // A dashboard opening: every MV query at once through the uncached router; the time to its last answer.
-    const pageBodies = entries.map((entry) => ({ query: entry.name, timeRange, params: 'userId' in entry.paramTypes ? { userId } : {}, via: 'mv' }));
+    const pageBodies = entries.map(bodyOf);
     const pages: number[] = [];
     for (let i = 0; i < PAGE_LOADS + 2; i++) {
       const t = performance.now();
