@@ -18,16 +18,17 @@ export interface SourceTable {
   readonly columns: readonly SourceColumn[];
   /** The event time column: partitions, TTL and time ranges use it. */
   readonly timeColumn: string;
-  /** The MergeTree sorting key. */
-  readonly orderBy: readonly string[];
   /**
-   * How rows lie in each lake data file (the lake writer sorts by it).
-   * The column the dashboards filter on comes first (EventName, SpanKind,
-   * MetricName), so one kind of event lies together in a file and the
-   * Parquet reader's filter skips more of the others' attribute maps
-   * (lake queries 10–25% faster; bench/RESULTS.md, "Fallback queries").
+   * How rows lie in each lake data file (the lake writer sorts by it), and
+   * the raw MergeTree table's sorting key. The column the dashboards filter
+   * on comes first (EventName, SpanKind, MetricName), so one kind of event
+   * lies together in a file and the Parquet reader's filter skips more of
+   * the others' attribute maps (lake queries 10–25% faster; bench/RESULTS.md,
+   * "Fallback queries"). The raw table sorts the same way, so a lake file
+   * that `hyb sync` loads alone is in its order already and ClickHouse
+   * writes it without sorting it again (bench/RESULTS.md, "Sync").
    */
-  readonly lakeSortOrder: readonly string[];
+  readonly sortOrder: readonly string[];
 }
 
 export type SourceName =
@@ -65,8 +66,7 @@ export const sources: Readonly<Record<SourceName, SourceTable>> = {
   otel_logs: {
     name: 'otel_logs',
     timeColumn: 'Timestamp',
-    orderBy: ['ServiceName', 'Timestamp'],
-    lakeSortOrder: ['EventName', 'SeverityText', 'ServiceName', 'Timestamp'],
+    sortOrder: ['EventName', 'SeverityText', 'ServiceName', 'Timestamp'],
     columns: [
       c('Timestamp', 'DateTime64(9)'),
       c('TraceId', 'String'),
@@ -84,8 +84,7 @@ export const sources: Readonly<Record<SourceName, SourceTable>> = {
   otel_traces: {
     name: 'otel_traces',
     timeColumn: 'Timestamp',
-    orderBy: ['ServiceName', 'SpanName', 'Timestamp'],
-    lakeSortOrder: ['SpanKind', 'ServiceName', 'SpanName', 'Timestamp'],
+    sortOrder: ['SpanKind', 'ServiceName', 'SpanName', 'Timestamp'],
     columns: [
       c('Timestamp', 'DateTime64(9)'),
       c('TraceId', 'String'),
@@ -114,15 +113,13 @@ export const sources: Readonly<Record<SourceName, SourceTable>> = {
   otel_metrics_gauge: {
     name: 'otel_metrics_gauge',
     timeColumn: 'TimeUnix',
-    orderBy: ['ServiceName', 'MetricName', 'TimeUnix'],
-    lakeSortOrder: ['MetricName', 'ServiceName', 'TimeUnix'],
+    sortOrder: ['MetricName', 'ServiceName', 'TimeUnix'],
     columns: [...metricCommon, c('Value', 'Float64')],
   },
   otel_metrics_sum: {
     name: 'otel_metrics_sum',
     timeColumn: 'TimeUnix',
-    orderBy: ['ServiceName', 'MetricName', 'TimeUnix'],
-    lakeSortOrder: ['MetricName', 'ServiceName', 'TimeUnix'],
+    sortOrder: ['MetricName', 'ServiceName', 'TimeUnix'],
     columns: [
       ...metricCommon,
       c('Value', 'Float64'),
@@ -133,8 +130,7 @@ export const sources: Readonly<Record<SourceName, SourceTable>> = {
   otel_metrics_histogram: {
     name: 'otel_metrics_histogram',
     timeColumn: 'TimeUnix',
-    orderBy: ['ServiceName', 'MetricName', 'TimeUnix'],
-    lakeSortOrder: ['MetricName', 'ServiceName', 'TimeUnix'],
+    sortOrder: ['MetricName', 'ServiceName', 'TimeUnix'],
     columns: [
       ...metricCommon,
       c('Count', 'UInt64'),

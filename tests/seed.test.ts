@@ -39,7 +39,7 @@ afterAll(() => reader.close());
  * how many rows were checked.
  */
 function unsortedRows(lake: string, source: 'otel_logs' | 'otel_traces'): { rows: number; unsorted: string[] } {
-  const key = sources[source].lakeSortOrder;
+  const key = sources[source].sortOrder;
   const dataDir = join(lake, source, 'data');
   let rows = 0;
   const unsorted: string[] = [];

@@ -29,7 +29,7 @@ export function rawTableDDL(source: SourceName, options: { ttlDays: number; clus
   const engine = options.cluster ? 'ReplicatedMergeTree' : 'MergeTree';
   return (
     `CREATE TABLE IF NOT EXISTS ${source}${onCluster} (${columnList(source, (t) => t)}) ` +
-    `ENGINE = ${engine} PARTITION BY toDate(${time}) ORDER BY (${table.orderBy.map(quoteIdent).join(', ')}) ` +
+    `ENGINE = ${engine} PARTITION BY toDate(${time}) ORDER BY (${table.sortOrder.map(quoteIdent).join(', ')}) ` +
     `TTL toDateTime(${time}) + INTERVAL ${options.ttlDays} DAY SETTINGS ttl_only_drop_parts = 1, ${COMPACT_PARTS}, ${DEDUPLICATION}`
   );
 }
@@ -39,7 +39,7 @@ export function rawTableDDL(source: SourceName, options: { ttlDays: number; clus
  * column per promoted attribute (promoted.ts). `engine` places it, e.g.
  * `IcebergLocal('otel_logs')` or `IcebergS3('https://…/otel_logs/', key, secret)`.
  *
- * No ORDER BY here, although the writer sorts every file (lakeSortOrder):
+ * No ORDER BY here, although the writer sorts every file (sortOrder):
  * chDB 26.7 records a table's sort order under order-id 0, which the
  * Iceberg spec reserves for "unsorted" and which the Java and Go readers
  * refuse as invalid metadata. The writer's INSERT sorts instead.
@@ -55,8 +55,8 @@ export const promotedColumnDDL = (p: PromotedAttribute): string => `${quoteIdent
 /** `map['key']`: the value a promoted column holds. */
 export const attributeValue = (p: PromotedAttribute): string => `${quoteIdent(p.map)}[${quoteString(p.key)}]`;
 
-/** `ORDER BY …` of the source's lake sort order, for the writer's INSERT … SELECT. */
-export const lakeSortClause = (source: SourceName): string => `ORDER BY ${sources[source].lakeSortOrder.map(quoteIdent).join(', ')}`;
+/** `ORDER BY …` of the source's sort order, for the lake writer's INSERT … SELECT. */
+export const lakeSortClause = (source: SourceName): string => `ORDER BY ${sources[source].sortOrder.map(quoteIdent).join(', ')}`;
 
 /** What a lake view needs to know of its table: the columns it has, and which data files lack some of them. */
 export interface LakeTableState {

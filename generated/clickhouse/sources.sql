@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS otel_logs (
 PARTITION BY
   toDate(Timestamp)
 ORDER BY
-  (ServiceName, Timestamp) TTL toDateTime(Timestamp) + INTERVAL 30 DAY
+  (EventName, SeverityText, ServiceName, Timestamp) TTL toDateTime(Timestamp) + INTERVAL 30 DAY
 SETTINGS
   ttl_only_drop_parts = 1,
   min_bytes_for_wide_part = 268435456,
@@ -47,7 +47,7 @@ CREATE TABLE IF NOT EXISTS otel_metrics_gauge (
 PARTITION BY
   toDate(TimeUnix)
 ORDER BY
-  (ServiceName, MetricName, TimeUnix) TTL toDateTime(TimeUnix) + INTERVAL 30 DAY
+  (MetricName, ServiceName, TimeUnix) TTL toDateTime(TimeUnix) + INTERVAL 30 DAY
 SETTINGS
   ttl_only_drop_parts = 1,
   min_bytes_for_wide_part = 268435456,
@@ -79,7 +79,7 @@ CREATE TABLE IF NOT EXISTS otel_metrics_histogram (
 PARTITION BY
   toDate(TimeUnix)
 ORDER BY
-  (ServiceName, MetricName, TimeUnix) TTL toDateTime(TimeUnix) + INTERVAL 30 DAY
+  (MetricName, ServiceName, TimeUnix) TTL toDateTime(TimeUnix) + INTERVAL 30 DAY
 SETTINGS
   ttl_only_drop_parts = 1,
   min_bytes_for_wide_part = 268435456,
@@ -107,7 +107,7 @@ CREATE TABLE IF NOT EXISTS otel_metrics_sum (
 PARTITION BY
   toDate(TimeUnix)
 ORDER BY
-  (ServiceName, MetricName, TimeUnix) TTL toDateTime(TimeUnix) + INTERVAL 30 DAY
+  (MetricName, ServiceName, TimeUnix) TTL toDateTime(TimeUnix) + INTERVAL 30 DAY
 SETTINGS
   ttl_only_drop_parts = 1,
   min_bytes_for_wide_part = 268435456,
@@ -140,7 +140,7 @@ CREATE TABLE IF NOT EXISTS otel_traces (
 PARTITION BY
   toDate(Timestamp)
 ORDER BY
-  (ServiceName, SpanName, Timestamp) TTL toDateTime(Timestamp) + INTERVAL 30 DAY
+  (SpanKind, ServiceName, SpanName, Timestamp) TTL toDateTime(Timestamp) + INTERVAL 30 DAY
 SETTINGS
   ttl_only_drop_parts = 1,
   min_bytes_for_wide_part = 268435456,

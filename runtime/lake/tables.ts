@@ -116,7 +116,7 @@ export class LakeTables {
       await this.session.queryAsync(
         `INSERT INTO ${source} (${columns.join(', ')}) ` +
           `SELECT *${promoted.map((p) => `, ${attributeValue(p)}`).join('')} FROM file(${quoteString(staged)}, '${format}', ${quoteString(lakeColumns(source))}) ` +
-          // sorted (the source's lakeSortOrder): one kind of event lies together in each data file
+          // sorted (the source's sortOrder): one kind of event lies together in each data file
           `${lakeSortClause(source)} ${ICEBERG_WRITES}`,
       );
     } finally {
