@@ -126,6 +126,8 @@ describe('a lake on S3', () => {
         const listed = await reader.manifestFiles('otel_logs');
         expect(listed?.length).toBe(Number(files));
         expect(listed).toEqual(await reader.scannedFiles('otel_logs'));
+        // and the store lists the same from the bucket itself, as the sync had it do
+        expect(await reader.serverFiles('otel_logs', client)).toEqual(listed);
         expect(await reader.files('otel_metrics_gauge')).toEqual([]); // no table in the bucket
       } finally {
         reader.close();

@@ -14,7 +14,8 @@ import type { Session } from 'chdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileProject } from '../compiler/project.ts';
 import { generateDays, toJsonEachRow } from '../runtime/seed/generate.ts';
-import { BATCH_ROWS, batchFiles, batchId } from '../runtime/sync/sync.ts';
+import { BATCH_ROWS, batchFiles, batchId, LakeReader } from '../runtime/sync/sync.ts';
+import { loadConfig } from '../compiler/config.ts';
 import { sources, type SourceName } from '../schemas/sources.ts';
 import type { CompiledMetric } from '../compiler/codegen/typescript.ts';
 import { expectSameRows, floatColumns } from './support/compare.ts';
@@ -109,6 +110,26 @@ describe('migrate and sync', () => {
     const keys = (await (await client.query({ query: "SELECT name, sorting_key FROM system.tables WHERE database = currentDatabase() AND name IN ('otel_logs', 'otel_traces') ORDER BY name", format: 'JSONEachRow' })).json()) as { name: SourceName; sorting_key: string }[];
     expect(keys).toEqual(['otel_logs', 'otel_traces'].map((name) => ({ name, sorting_key: sources[name as SourceName].sortOrder.join(', ') })));
   }, 120_000);
+
+  it('lists the lake through the server that reaches it, the files the sync recorded; none from a server out of reach', async () => {
+    const cwd = process.cwd(); // the reader works inside the lake folder
+    const reader = new LakeReader(project, await loadConfig(project));
+    try {
+      const recorded = (await (await client.query({ query: "SELECT path, toUInt32(rows) AS rows FROM hyb_sync_files FINAL WHERE source = 'otel_logs' ORDER BY path", format: 'JSONEachRow' })).json()) as { path: string; rows: number }[];
+      expect(recorded.length).toBeGreaterThan(0);
+      expect(await reader.serverFiles('otel_logs', client)).toEqual(recorded);
+      expect(await reader.serverFiles('otel_metrics_sum', client)).toEqual([]); // no table in the lake
+      const unreachable = createClient({ url: 'http://127.0.0.1:9' });
+      try {
+        expect(await reader.serverFiles('otel_logs', unreachable)).toBeNull();
+      } finally {
+        await unreachable.close();
+      }
+    } finally {
+      reader.close();
+      process.chdir(cwd);
+    }
+  });
 
   it('brings late rows, older than the last sync, into the MVs', async () => {
     const before = await count("SELECT count() AS n FROM otel_logs WHERE toDate(Timestamp) <= today() - 9");

@@ -2,7 +2,8 @@
  * A lake table's data files with their row counts, read from its Iceberg
  * metadata the way the spec lays it out: the newest `vN.metadata.json`, its
  * current snapshot's manifest list, and the manifests that list names, read
- * together in one query by chDB's Avro reader.
+ * together in one query by an Avro reader: this process's chDB, or the
+ * ClickHouse server when it reaches the lake (`LakeQuery`).
  *
  * chDB's own listing (`SELECT _path, count() … GROUP BY _path` over the
  * table) gives the same files but reads each manifest on its own, ~4 ms
@@ -17,7 +18,6 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Session } from 'chdb';
 import type { SourceName } from '../../schemas/sources.ts';
 import { type LakeConfig, lakeFileFunction, localLakePath, metadataVersions } from './location.ts';
 
@@ -25,6 +25,13 @@ export interface ListedFile {
   readonly path: string;
   readonly rows: number;
 }
+
+/**
+ * Runs a query on the engine that reads the lake's metadata (this
+ * process's chDB session, or the ClickHouse server) and gives its output
+ * as text.
+ */
+export type LakeQuery = (sql: string, format: 'JSONEachRow' | 'TabSeparatedRaw') => Promise<string>;
 
 /** Manifests read per query, to keep the glob of their names a reasonable size. */
 const MANIFESTS_PER_QUERY = 500;
@@ -42,10 +49,10 @@ const parseMetadata = (text: string): Metadata => JSON.parse(text.replace(/("(?:
  * The table's data files from its manifests; [] for a table with no
  * snapshot yet; null where this reading does not apply.
  */
-export async function manifestFiles(session: Session, root: string, lake: LakeConfig, source: SourceName): Promise<ListedFile[] | null> {
+export async function manifestFiles(query: LakeQuery, root: string, lake: LakeConfig, source: SourceName): Promise<ListedFile[] | null> {
   if (lake.kind === 'rest-catalog') return null;
   const folder = tableFolder(root, lake, source);
-  const metadata = await newestMetadata(session, root, lake, source, folder);
+  const metadata = await newestMetadata(query, root, lake, source, folder);
   if (!metadata) return null;
   const lakePath = pathResolver(folder, metadata.location);
   if (!lakePath) return null;
@@ -54,8 +61,7 @@ export async function manifestFiles(session: Session, root: string, lake: LakeCo
   const snapshot = metadata.snapshots?.find((s) => s['snapshot-id'] === current);
   if (!snapshot) return null;
   const rows = async <T>(sql: string) =>
-    (await session.queryAsync(sql, { format: 'JSONEachRow' }))
-      .text()
+    (await query(sql, 'JSONEachRow'))
       .split('\n')
       .filter(Boolean)
       .map((line) => JSON.parse(line) as T);
@@ -116,7 +122,7 @@ function pathResolver(folder: string, location: string | undefined): ((path: str
 }
 
 /** The newest metadata file that is whole JSON (a commit in progress leaves the next one empty for a moment). */
-async function newestMetadata(session: Session, root: string, lake: Exclude<LakeConfig, { kind: 'rest-catalog' }>, source: SourceName, folder: string): Promise<Metadata | null> {
+async function newestMetadata(query: LakeQuery, root: string, lake: Exclude<LakeConfig, { kind: 'rest-catalog' }>, source: SourceName, folder: string): Promise<Metadata | null> {
   if (lake.kind === 'local') {
     const dir = join(localLakePath(root, lake), source, 'metadata');
     for (const version of metadataVersions(readdirSync(dir))) {
@@ -130,10 +136,11 @@ async function newestMetadata(session: Session, root: string, lake: Exclude<Lake
   }
   const file = (name: string, format: 'RawBLOB' | 'One') => lakeFileFunction(lake, `${folder}/metadata/${name}`, format);
   // 'One': the objects' names without reading them
-  const listed = (await session.queryAsync(`SELECT _file FROM ${file('v*.metadata.json', 'One')}`, { format: 'TabSeparatedRaw' })).text();
+  const listed = await query(`SELECT _file FROM ${file('v*.metadata.json', 'One')}`, 'TabSeparatedRaw');
   for (const version of metadataVersions(listed.split('\n').filter(Boolean))) {
     try {
-      return parseMetadata((await session.queryAsync(`SELECT * FROM ${file(`v${version}.metadata.json`, 'RawBLOB')}`, { format: 'RawBLOB' })).text());
+      // one String column, written as it is, then the row's newline
+      return parseMetadata((await query(`SELECT * FROM ${file(`v${version}.metadata.json`, 'RawBLOB')}`, 'TabSeparatedRaw')).replace(/\n$/, ''));
     } catch {
       // torn or gone: the commit before it
     }

@@ -24,21 +24,23 @@
  * Two ways a batch gets there. When the ClickHouse server can read the lake
  * itself (the embedded store with a local lake, a server given the S3
  * lake's keys), it loads the data files straight from the lake as Parquet
- * (`file()` or `s3()`: this process has listed the table's files already,
- * so the server need not read its Iceberg metadata again per file):
- * nothing passes through this process, and the rows are decoded once.
- * Otherwise this process reads the files and sends them as Parquet. Which one
- * is probed per source and pass: the server counts the first new file's
- * rows, and only the lake's own count lets it load.
+ * (`file()` or `s3()`: the table's files are listed already, so the
+ * server need not read its Iceberg metadata again per file): nothing passes
+ * through this process, and the rows are decoded once. Such a server also
+ * lists the files, from the table's manifests, so this process starts no
+ * chDB engine of its own. Otherwise this process lists the files, reads them
+ * and sends them as Parquet. Which one is probed per source and pass: the
+ * server counts the first new file's rows, and only the lake's own count
+ * lets it load.
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
-import { Session } from 'chdb';
+import type { Session } from 'chdb';
 import type { HybConfig } from '../../schemas/config.ts';
 import { sourceNames, sources, type SourceName } from '../../schemas/sources.ts';
 import { quoteIdent } from '../../compiler/sql/expr.ts';
-import { type ListedFile, manifestFiles } from '../lake/manifests.ts';
+import { type LakeQuery, type ListedFile, manifestFiles } from '../lake/manifests.ts';
 import { enterLocalLake, lakeFileFunction, lakeReadFunction, localLakePath, localTableExists } from '../lake/location.ts';
 
 const STATE_DDL = [
@@ -50,17 +52,24 @@ const STATE_DDL = [
 /** A data file of the lake, as `_path` names it, and its rows. */
 export type LakeFile = ListedFile;
 
-/** The lake through this process's own chDB session (one per process). */
+/**
+ * The lake through this process's own chDB session (one per process),
+ * opened when first needed: where the ClickHouse server reaches the lake, it
+ * lists the files and loads them itself, and a sync never loads chDB here
+ * (~0.26 s of start-up).
+ */
 export class LakeReader {
-  #session: Session;
+  #session: Session | null = null;
 
   constructor(
     private readonly root: string,
     private readonly config: HybConfig,
   ) {
     enterLocalLake(root, config.lake);
-    this.#session = new Session();
   }
+
+  /** A query on this process's engine. */
+  readonly query: LakeQuery = async (sql, format) => (await (await this.#engine()).queryAsync(sql, { format })).text();
 
   /**
    * The source's data files with their row counts, from the table's
@@ -68,7 +77,7 @@ export class LakeReader {
    * while the table does not exist.
    */
   async files(source: SourceName): Promise<LakeFile[]> {
-    if (this.config.lake.kind === 'local' && !localTableExists(localLakePath(this.root, this.config.lake), source)) return [];
+    if (this.#noLocalTable(source)) return [];
     const listed = await this.manifestFiles(source);
     if (listed) return listed;
     try {
@@ -80,16 +89,30 @@ export class LakeReader {
     }
   }
 
+  /**
+   * The same files from the manifests as the ClickHouse server reads them;
+   * null where the server does not reach the lake or the manifests do not
+   * apply (`files` then lists them here).
+   */
+  async serverFiles(source: SourceName, client: ClickHouseClient): Promise<LakeFile[] | null> {
+    if (this.#noLocalTable(source)) return [];
+    const onServer: LakeQuery = async (query, format) => (await client.query({ query, format })).text();
+    try {
+      return await manifestFiles(onServer, this.root, this.config.lake, source);
+    } catch {
+      return null; // not in its reach (another machine, no keys)
+    }
+  }
+
   /** The files as the table's manifests list them; null where that reading does not apply. */
   manifestFiles(source: SourceName): Promise<LakeFile[] | null> {
-    return manifestFiles(this.#session, this.root, this.config.lake, source);
+    return manifestFiles(this.query, this.root, this.config.lake, source);
   }
 
   /** The same files as chDB's Iceberg reader lists them. */
   async scannedFiles(source: SourceName): Promise<LakeFile[]> {
-    const result = await this.#session.queryAsync(`SELECT _path AS path, count() AS rows FROM ${lakeReadFunction(this.root, this.config.lake, source)} GROUP BY _path ORDER BY _path`, { format: 'JSONEachRow' });
-    return result
-      .text()
+    const text = await this.query(`SELECT _path AS path, count() AS rows FROM ${lakeReadFunction(this.root, this.config.lake, source)} GROUP BY _path ORDER BY _path`, 'JSONEachRow');
+    return text
       .split('\n')
       .filter(Boolean)
       .map((line) => JSON.parse(line) as { path: string; rows: string | number })
@@ -103,12 +126,26 @@ export class LakeReader {
 
   /** Data files' rows as one Parquet stream: the source's columns (not the lake's promoted attribute columns, which ClickHouse's tables do not have). */
   async parquet(source: SourceName, paths: readonly string[]): Promise<Uint8Array> {
-    const result = await this.#session.queryAsync(selectFiles(source, paths.map((p) => this.fileFunction(p))), { format: 'Parquet' });
+    const result = await (await this.#engine()).queryAsync(selectFiles(source, paths.map((p) => this.fileFunction(p))), { format: 'Parquet' });
     return result.bytes();
   }
 
   close(): void {
-    this.#session.close();
+    this.#session?.close();
+    this.#session = null;
+  }
+
+  /** The session, opened at first use (chdb's native module loads then too: ~0.15 s). */
+  async #engine(): Promise<Session> {
+    if (!this.#session) {
+      const { Session } = await import('chdb');
+      this.#session ??= new Session();
+    }
+    return this.#session;
+  }
+
+  #noLocalTable(source: SourceName): boolean {
+    return this.config.lake.kind === 'local' && !localTableExists(localLakePath(this.root, this.config.lake), source);
   }
 }
 
@@ -236,7 +273,8 @@ interface Batch {
 async function batchesOf(reader: LakeReader, client: ClickHouseClient, source: SourceName, push: boolean): Promise<Batch[]> {
   const rowsOf = async <T>(query: string) => (await (await client.query({ query, query_params: { source }, format: 'JSONEachRow' })).json()) as T[];
   const loaded = new Set((await rowsOf<{ path: string }>('SELECT path FROM hyb_sync_files FINAL WHERE source = {source:String}')).map((r) => r.path));
-  const fresh = new Map((await reader.files(source)).filter((f) => !loaded.has(f.path)).map((f) => [f.path, f]));
+  const listed = (push ? null : await reader.serverFiles(source, client)) ?? (await reader.files(source));
+  const fresh = new Map(listed.filter((f) => !loaded.has(f.path)).map((f) => [f.path, f]));
   if (fresh.size === 0) return [];
   const direct = !push && (await serverReadsLake(client, reader.fileFunction(fresh.keys().next().value!), fresh.values().next().value!));
   const batches: Batch[] = [];
@@ -250,17 +288,65 @@ async function batchesOf(reader: LakeReader, client: ClickHouseClient, source: S
   return batches;
 }
 
+/**
+ * Batches as the sources' listings produce them, taken by the loaders, so
+ * loading starts once the first source is listed rather than the last.
+ */
+class BatchQueue {
+  readonly #items: Batch[] = [];
+  readonly #waiting: ((batch: Batch | undefined) => void)[] = [];
+  #closed = false;
+
+  push(batches: readonly Batch[]): void {
+    for (const batch of batches) {
+      const taker = this.#waiting.shift();
+      if (taker) taker(batch);
+      else this.#items.push(batch);
+    }
+  }
+
+  /** No more batches: waiting takers get none. */
+  close(): void {
+    this.#closed = true;
+    for (const taker of this.#waiting.splice(0)) taker(undefined);
+  }
+
+  /** The next batch; none once the queue is closed and empty. */
+  take(): Promise<Batch | undefined> {
+    const batch = this.#items.shift();
+    if (batch || this.#closed) return Promise.resolve(batch);
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+}
+
 /** One pass over every source. */
 export async function syncOnce(reader: LakeReader, client: ClickHouseClient, options: SyncOptions = {}): Promise<SyncReport> {
   const { progress } = options;
   await prepare(client);
-  const todo: Batch[] = [];
-  for (const source of sourceNames) todo.push(...(await batchesOf(reader, client, source, options.push ?? false)));
-  const total = todo.reduce((n, b) => n + b.files.length, 0);
+  const queue = new BatchQueue();
+  /** Files to load, known once every source is listed. */
+  let total: number | null = null;
   let rows = 0;
   let direct = 0;
   let done = 0;
   const errors = new Map<SourceName, string>();
+  // The sources are listed one after another while the first one's batches
+  // load. A source whose listing fails is recorded as failed, as a load is.
+  const listing = (async () => {
+    let files = 0;
+    for (const source of sourceNames) {
+      try {
+        const batches = await batchesOf(reader, client, source, options.push ?? false);
+        files += batches.reduce((n, b) => n + b.files.length, 0);
+        queue.push(batches);
+      } catch (error) {
+        errors.set(source, (error as Error).message); // that source waits for the next sync, the others load
+      }
+    }
+    queue.close();
+    total = files;
+    progress?.(done, total); // with nothing to do, this is also the last report
+  })();
   const load = async ({ source, id, files, direct: byServer, pending }: Batch) => {
     if (errors.has(source)) return; // one failure stops that source; the next sync retries it
     const paths = files.map((f) => f.path);
@@ -288,48 +374,47 @@ export async function syncOnce(reader: LakeReader, client: ClickHouseClient, opt
   // the embedded store has a connection per request) while the third's
   // records and (pushed) its read here are under way. Side by side on the
   // bench lake, three beat two in 7 runs of 7 and four did no better.
-  let next = 0;
   const worker = async () => {
-    while (next < todo.length) {
-      const batch = todo[next++]!;
+    for (let batch = await queue.take(); batch; batch = await queue.take()) {
       await load(batch);
       done += batch.files.length;
-      progress?.(done, total);
+      if (total !== null) progress?.(done, total);
     }
   };
-  progress?.(0, total); // with nothing to do, this is also the last report
-  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  await Promise.all([listing, ...Array.from({ length: IN_FLIGHT }, worker)]);
   await recordState(client, errors);
   if (errors.size > 0) throw new Error(`sync failed for ${[...errors].map(([s, m]) => `${s}: ${m}`).join('; ')}`);
-  return { files: total, rows, direct };
+  return { files: total ?? 0, rows, direct };
 }
 
-/** Per source: files and rows loaded, the newest event, the lag behind it, the last error. */
+/** Per source: files and rows loaded, the newest event, the lag behind it, the last error; the sources at once. */
 async function recordState(client: ClickHouseClient, errors: ReadonlyMap<SourceName, string>): Promise<void> {
-  for (const source of sourceNames) {
-    const time = sources[source].timeColumn;
-    const [stats] = (await (
-      await client.query({
-        query: `SELECT (SELECT count() FROM hyb_sync_files FINAL WHERE source = {source:String}) AS files, (SELECT sum(rows) FROM hyb_sync_files FINAL WHERE source = {source:String}) AS rows, (SELECT max(${time}) FROM ${source}) AS newest`,
-        query_params: { source },
-        format: 'JSONEachRow',
-      })
-    ).json()) as { files: string; rows: string; newest: string }[];
-    const newest = Number(stats!.files) > 0 ? stats!.newest : null;
-    await client.insert({
-      table: 'hyb_sync_state',
-      values: [
-        {
-          source,
-          files: stats!.files,
-          rows: stats!.rows ?? 0,
-          synced_at: now(),
-          newest_event: newest,
-          lag_seconds: newest ? (Date.now() - Date.parse(`${newest.replace(' ', 'T')}Z`)) / 1000 : null,
-          last_error: errors.get(source) ?? '',
-        },
-      ],
+  await Promise.all(sourceNames.map((source) => recordSourceState(client, source, errors.get(source) ?? '')));
+}
+
+async function recordSourceState(client: ClickHouseClient, source: SourceName, lastError: string): Promise<void> {
+  const time = sources[source].timeColumn;
+  const [stats] = (await (
+    await client.query({
+      query: `SELECT (SELECT count() FROM hyb_sync_files FINAL WHERE source = {source:String}) AS files, (SELECT sum(rows) FROM hyb_sync_files FINAL WHERE source = {source:String}) AS rows, (SELECT max(${time}) FROM ${source}) AS newest`,
+      query_params: { source },
       format: 'JSONEachRow',
-    });
-  }
+    })
+  ).json()) as { files: string; rows: string; newest: string }[];
+  const newest = Number(stats!.files) > 0 ? stats!.newest : null;
+  await client.insert({
+    table: 'hyb_sync_state',
+    values: [
+      {
+        source,
+        files: stats!.files,
+        rows: stats!.rows ?? 0,
+        synced_at: now(),
+        newest_event: newest,
+        lag_seconds: newest ? (Date.now() - Date.parse(`${newest.replace(' ', 'T')}Z`)) / 1000 : null,
+        last_error: lastError,
+      },
+    ],
+    format: 'JSONEachRow',
+  });
 }
