@@ -8,7 +8,7 @@
  *   npm run bench:sync
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
@@ -79,6 +79,7 @@ async function round(push: boolean): Promise<Round> {
     return { rows: synced, kept, seconds, mvRows, direct, readOnly };
   } finally {
     await stop();
+    rmSync(store, { recursive: true, force: true }); // ~0.5 GB a round
     writeFileSync(join(dir, 'hyb.config.ts'), "import { defineConfig } from './compiler/dsl/index.ts';\nexport default defineConfig({ lake: { kind: 'local', path: 'lake' } });\n");
   }
 }
