@@ -19,7 +19,7 @@ import { quoteString } from '../compiler/sql/expr.ts';
 import { Progress } from '../runtime/progress.ts';
 import { configSchema } from '../schemas/config.ts';
 import { atLeast, atMost, report } from './report.ts';
-import { median, projectRoot } from './support.ts';
+import { BENCH_LAKE_CONFIG, median, projectRoot, writeConfig } from './support.ts';
 
 const EVENTS = 10_000_000;
 const DAYS = 30;
@@ -43,7 +43,7 @@ if (!existsSync(join(dir, 'seeded')) || readFileSync(join(dir, 'seeded'), 'utf8'
     rmSync(lake, { recursive: true, force: true });
     rmSync(join(dir, 'seeded'), { force: true });
   }
-  writeFileSync(join(dir, 'hyb.config.ts'), "import { defineConfig } from './compiler/dsl/index.ts';\nexport default defineConfig({ lake: { kind: 'local', path: 'lake' } });\n");
+  writeConfig(dir, BENCH_LAKE_CONFIG);
   const seed = spawnSync(process.execPath, [join(projectRoot, 'bin/hyb.mjs'), 'seed', '--via', 'direct', '--events', String(EVENTS), '--days', String(DAYS), '--seed', '1', '--start', START], { cwd: dir, stdio: 'inherit' });
   if (seed.status !== 0) process.exit(1);
   writeFileSync(join(dir, 'seeded'), seededAs);

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stopChild } from '../runtime/dev/child.ts';
@@ -47,6 +47,34 @@ export async function startHyb(args: readonly string[], cwd: string, env: Record
     url,
     stop: () => stopChild(child),
   };
+}
+
+/** Writes a bench project's hyb.config.ts: `config` is what defineConfig gets. */
+export function writeConfig(dir: string, config: object): void {
+  writeFileSync(join(dir, 'hyb.config.ts'), `import { defineConfig } from './compiler/dsl/index.ts';\nexport default defineConfig(${JSON.stringify(config)});\n`);
+}
+
+/** The bench lake's own config (bench/fallback.ts): its lake, no ClickHouse. */
+export const BENCH_LAKE_CONFIG = { lake: { kind: 'local', path: 'lake' } } as const;
+
+/**
+ * Runs `work` with the bench lake project `dir` pointed at a fresh local
+ * store (`hyb serve store`, its URL as `clickhouse.url`); afterwards the
+ * store is stopped and removed (a synced one is ~0.5 GB) and the project's
+ * config is the lake's own again.
+ */
+export async function withFreshStore<T>(dir: string, work: (url: string) => T | Promise<T>): Promise<T> {
+  const path = mkdtempSync(join(tmpdir(), 'hyb-bench-store-'));
+  writeConfig(dir, { ...BENCH_LAKE_CONFIG, store: { path } });
+  const store = await startHyb(['store'], dir);
+  writeConfig(dir, { ...BENCH_LAKE_CONFIG, store: { path }, clickhouse: { url: store.url } });
+  try {
+    return await work(store.url);
+  } finally {
+    await store.stop();
+    rmSync(path, { recursive: true, force: true });
+    writeConfig(dir, BENCH_LAKE_CONFIG);
+  }
 }
 
 /**

@@ -16,10 +16,9 @@
  * the medians; writes nothing.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ensureBenchLake, median, projectRoot, startHyb } from './support.ts';
+import { ensureBenchLake, median, projectRoot, withFreshStore } from './support.ts';
 
 const other = process.argv[2];
 if (!other || !existsSync(join(other, 'bin/hyb.mjs'))) throw new Error('usage: bench/sync-compare.ts <other checkout> [pairs]');
@@ -30,9 +29,6 @@ if (!existsSync(join(dir, 'metrics'))) symlinkSync(join(projectRoot, 'metrics'),
 const checkouts = { this: join(projectRoot, 'bin/hyb.mjs'), other: join(resolve(other), 'bin/hyb.mjs') };
 type Name = keyof typeof checkouts;
 
-const writeConfig = (extra: Record<string, unknown>) =>
-  writeFileSync(join(dir, 'hyb.config.ts'), `import { defineConfig } from './compiler/dsl/index.ts';\nexport default defineConfig(${JSON.stringify({ lake: { kind: 'local', path: 'lake' }, ...extra })});\n`);
-
 /** Runs `hyb <args>` of a checkout in the bench project; seconds. */
 function hyb(name: Name, args: string[]): number {
   const started = performance.now();
@@ -41,30 +37,16 @@ function hyb(name: Name, args: string[]): number {
   return (performance.now() - started) / 1000;
 }
 
-/** A fresh store for the duration of `work`. */
-async function withStore<T>(work: () => T | Promise<T>): Promise<T> {
-  const path = mkdtempSync(join(tmpdir(), 'hyb-bench-store-'));
-  writeConfig({ store: { path } });
-  const store = await startHyb(['store'], dir);
-  writeConfig({ store: { path }, clickhouse: { url: store.url } });
-  try {
-    return await work();
-  } finally {
-    await store.stop();
-    rmSync(path, { recursive: true, force: true }); // ~0.5 GB
-    writeConfig({});
-  }
-}
-
 const whole: Record<Name, number[]> = { this: [], other: [] };
 const idle: Record<Name, number[]> = { this: [], other: [] };
 for (let pair = 0; pair < PAIRS; pair++) {
-  for (const name of (pair % 2 === 0 ? ['this', 'other'] : ['other', 'this']) as Name[]) {
-    const seconds = await withStore(() => {
+  const order: Name[] = pair % 2 === 0 ? ['this', 'other'] : ['other', 'this'];
+  for (const name of order) {
+    const seconds = await withFreshStore(dir, () => {
       hyb(name, ['migrate']);
       const taken = hyb(name, ['sync']);
       // passes with nothing new, alternating on this store
-      for (const each of (pair % 2 === 0 ? ['this', 'other'] : ['other', 'this']) as Name[]) idle[each].push(hyb(each, ['sync']));
+      for (const each of order) idle[each].push(hyb(each, ['sync']));
       return taken;
     });
     whole[name].push(seconds);

@@ -8,12 +8,11 @@
  *   npm run bench:sync
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
 import { atLeast, report } from './report.ts';
-import { ensureBenchLake, median, projectRoot, startHyb } from './support.ts';
+import { ensureBenchLake, median, projectRoot, withFreshStore } from './support.ts';
 import { quoteIdent } from '../compiler/sql/expr.ts';
 import { sources } from '../schemas/sources.ts';
 
@@ -38,16 +37,7 @@ interface Round {
 
 /** A sync into a fresh store; `push`: the rows go through the sync process instead of the store reading the lake. */
 async function round(push: boolean): Promise<Round> {
-  const store = mkdtempSync(join(tmpdir(), 'hyb-bench-store-'));
-  const config = (url?: string) =>
-    writeFileSync(
-      join(dir, 'hyb.config.ts'),
-      `import { defineConfig } from './compiler/dsl/index.ts';\nexport default defineConfig(${JSON.stringify({ lake: { kind: 'local', path: 'lake' }, store: { path: store }, ...(url ? { clickhouse: { url } } : {}) })});\n`,
-    );
-  config();
-  const { url, stop } = await startHyb(['store'], dir);
-  config(url);
-  try {
+  return withFreshStore(dir, async (url) => {
     const migrate = spawnSync(process.execPath, [hyb, 'migrate'], { cwd: dir, encoding: 'utf8' });
     if (migrate.status !== 0) throw new Error(migrate.stderr);
     const started = performance.now();
@@ -77,11 +67,7 @@ async function round(push: boolean): Promise<Round> {
     }
     await client.close();
     return { rows: synced, kept, seconds, mvRows, direct, readOnly };
-  } finally {
-    await stop();
-    rmSync(store, { recursive: true, force: true }); // ~0.5 GB a round
-    writeFileSync(join(dir, 'hyb.config.ts'), "import { defineConfig } from './compiler/dsl/index.ts';\nexport default defineConfig({ lake: { kind: 'local', path: 'lake' } });\n");
-  }
+  });
 }
 
 // The two ways side by side, alternating: the store reading the lake itself (the default where it can), and --push.
