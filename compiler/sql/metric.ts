@@ -190,11 +190,15 @@ export function emitMetricSql(ir: MetricIR, options: EmitOptions): MetricSql {
     return { version: metricVersion(ir, null), target: null, mv: null, targetDDL: null, mvDDL: null, backfill: null, mvQuery: null, fallbackQuery, columns, params };
   }
 
-  // The rollup's key columns, in the order of its sort key.
+  // The rollup's key columns, in the order of its sort key. A required
+  // parameter is in every read's WHERE as an equality, so it leads: a read
+  // for one user is a range of the key, not a scan of every user's rows.
+  const paramColumn = (p: ParamIR) => ({ name: `p_${p.name}`, type: chType[p.column.type], expr: typed(p.column) });
   const keyColumns: { name: string; type: string; expr: string }[] = [
+    ...ir.params.filter((p) => p.required).map(paramColumn),
     { name: 'bucket', type: "DateTime('UTC')", expr: bucketOf(ir, time) },
     ...(entity ? [] : dims.map(([name, e]) => ({ name: `d_${name}`, type: chType[e.type], expr: typed(e) }))),
-    ...ir.params.map((p) => ({ name: `p_${p.name}`, type: chType[p.column.type], expr: typed(p.column) })),
+    ...ir.params.filter((p) => !p.required).map(paramColumn),
     ...(entity ? [{ name: 'entity_key', type: 'String', expr: `CAST(${compileExpr(entity.key)} AS String)` }] : []),
   ];
   const stateSource = entity ? entity.values : measures;

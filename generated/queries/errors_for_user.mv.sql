@@ -5,7 +5,7 @@ SELECT
   d_exceptionType AS exceptionType,
   CAST(countMerge(m_errors_state) AS UInt64) AS errors
 FROM
-  hyb_errors_for_user_6e7a3824
+  hyb_errors_for_user_ed802c3f
 WHERE
   bucket >= toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC')
   AND bucket < toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC')
