@@ -51,6 +51,11 @@ const ranges = {
   'mid-hour edges': { from: iso(t0 + 5.5 * 3_600_000), to: iso(t0 + 2 * dayMs + 17.75 * 3_600_000) },
   'one day': { from: iso(t0 + dayMs), to: iso(t0 + 2 * dayMs) },
 };
+/** Ranges with no whole day inside, for the hourly rollups: every bucket is an edge (see the day projection test). */
+const edgeRanges = {
+  'within one day': { from: iso(t0 + dayMs + 3 * 3_600_000), to: iso(t0 + dayMs + 20.5 * 3_600_000) },
+  'across one midnight': { from: iso(t0 + 20 * 3_600_000), to: iso(t0 + dayMs + 5 * 3_600_000) },
+};
 
 /** A known value per parameter name, so filtered queries return rows. */
 function paramValues(m: CompiledMetric): Record<string, unknown>[] {
@@ -111,6 +116,23 @@ describe('MV path equals fallback path', () => {
     expect(answer.data.reduce((n, r) => n + Number(r.errors), 0)).toBe(48);
     // the rollup key's granules of u42 only (8,192 rows each), against 240,000 rows with the bucket first
     expect(answer.statistics.rows_read).toBeLessThanOrEqual(2 * 8192);
+  });
+
+  it('an hourly rollup over a range reads its whole days from the day projection and only the edges hourly', () => {
+    const projected = metrics.filter((m) => m.sql.targetDDL?.includes('PROJECTION by_day'));
+    expect(projected.map((m) => m.ir.name).sort()).toEqual(['top_errors', 'top_pages', 'unique_visitors', 'web_vitals']);
+    for (const m of projected) {
+      const params = paramValues(m)[0];
+      const plan = (range: { from: string; to: string }) => session.queryBind(`EXPLAIN ${m.sql.mvQuery}`, { ...range, ...params }, 'TSV');
+      expect(plan(ranges['mid-hour edges']), m.ir.name).toMatch(/ReadFromMergeTree \(by_day\)/);
+      expect(plan(ranges['mid-hour edges']), m.ir.name).toMatch(new RegExp(`ReadFromMergeTree \\(default\\.${m.sql.target}\\)`));
+      for (const [rangeName, range] of Object.entries(edgeRanges)) {
+        const bound = { ...range, ...params };
+        const fallback = queryJson(session, m.sql.fallbackQuery, bound);
+        expect(fallback.data.length, `${m.ir.name} returns rows ${rangeName}`).toBeGreaterThan(0);
+        expectSameRows(queryJson(session, m.sql.mvQuery!, bound), fallback, floatColumns(m));
+      }
+    }
   });
 
   it('quantiles of one expression share one state, and each is the quantile it names', () => {

@@ -42,11 +42,12 @@ export interface EmitOptions {
  * changed metric, or a compiler that lays out its rollup differently, gets
  * new objects (and `hyb migrate` backfills them).
  */
-export function metricVersion(ir: MetricIR, rollupColumns: readonly { name: string; type: string; expr: string }[] | null): string {
+export function metricVersion(ir: MetricIR, rollupColumns: readonly { name: string; type: string; expr: string }[] | null, layout = ''): string {
   const { maxStalenessSeconds: _routing, ...shape } = ir;
   return createHash('sha256')
     .update(JSON.stringify(shape))
     .update(rollupColumns ? JSON.stringify(rollupColumns) : '')
+    .update(layout)
     .digest('hex')
     .slice(0, 8);
 }
@@ -85,6 +86,27 @@ const alignedRange = (ir: MetricIR, column: string) => [
   `${column} >= ${grainFunction[ir.rollupGrain]}(${RANGE_FROM}, 'UTC')`,
   `${column} < ${grainFunction[ir.rollupGrain]}(${RANGE_TO}, 'UTC')`,
 ];
+
+/**
+ * The whole days inside a range aligned to the rollup grain, `[day0, day1)`:
+ * day0 is the first midnight at or after the range's start (empty when it
+ * is past day1). The rest of the range is its edges, at most a day's worth
+ * of buckets at each end.
+ */
+const wholeDays = (ir: MetricIR) => {
+  const [from, to] = [RANGE_FROM, RANGE_TO].map((t) => `${grainFunction[ir.rollupGrain]}(${t}, 'UTC')`);
+  return { from, to, day0: `toStartOfDay(${from} + INTERVAL 86399 SECOND, 'UTC')`, day1: `toStartOfDay(${to}, 'UTC')` };
+};
+
+/** `fnMergeState(params)(column)`: a state column's states merged into one state, from its `AggregateFunction(fn(params), …)` type. */
+function mergeState(type: string, column: string): string {
+  const fn = /^AggregateFunction\((\w+)(\([^)]*\))?/.exec(type);
+  if (!fn) throw new Error(`not an aggregate state type: ${type}`);
+  return `${fn[1]}MergeState${fn[2] ?? ''}(${column})`;
+}
+
+/** Rollup granules of 256 rows, so a read of a range's edge buckets reads about those. */
+const DAY_PROJECTION_SETTINGS = "deduplicate_merge_projection_mode = 'rebuild', index_granularity = 256";
 
 /**
  * Finished measures over rows. `finish` gives one measure's finished
@@ -209,15 +231,25 @@ export function emitMetricSql(ir: MetricIR, options: EmitOptions): MetricSql {
       .map((s) => ({ name: stateName(prefix, name, s.suffix), type: s.type, expr: s.expr })),
   );
   const allColumns = [...keyColumns, ...stateColumns];
-  const version = metricVersion(ir, allColumns);
+  // A rollup finer than a day that answers over a whole range (no output
+  // grain) keeps its states merged per day too, in a projection: a read
+  // takes the whole days of its range from there and only the edges' buckets
+  // from the rollup, so 30 days merge 30 states a group instead of 720.
+  const otherKeys = keyColumns.filter((c) => c.name !== 'bucket').map((c) => c.name);
+  const dayKeys = ['toStartOfDay(bucket)', ...otherKeys].join(', ');
+  const dayProjection =
+    !entity && !grain && ir.rollupGrain !== 'day'
+      ? `PROJECTION by_day (SELECT ${dayKeys}, ${stateColumns.map((c) => mergeState(c.type, c.name)).join(', ')} GROUP BY ${dayKeys})`
+      : null;
+  const version = metricVersion(ir, allColumns, dayProjection ? `${dayProjection} ${DAY_PROJECTION_SETTINGS}` : '');
   const target = `hyb_${ir.name}_${version}`;
   const mv = `${target}_mv`;
   const onCluster = options.cluster ? ` ON CLUSTER ${quoteIdent(options.cluster)}` : '';
   const engine = options.cluster ? 'ReplicatedAggregatingMergeTree' : 'AggregatingMergeTree';
   const targetDDL =
-    `CREATE TABLE IF NOT EXISTS ${target}${onCluster} (${allColumns.map((c) => `${c.name} ${c.type}`).join(', ')}) ` +
+    `CREATE TABLE IF NOT EXISTS ${target}${onCluster} (${[...allColumns.map((c) => `${c.name} ${c.type}`), ...(dayProjection ? [dayProjection] : [])].join(', ')}) ` +
     `ENGINE = ${engine} PARTITION BY toYYYYMM(bucket) ORDER BY (${keyColumns.map((c) => c.name).join(', ')}) ` +
-    `TTL bucket + INTERVAL ${ir.retentionDays} DAY SETTINGS ${DEDUPLICATION}`;
+    `TTL bucket + INTERVAL ${ir.retentionDays} DAY SETTINGS ${DEDUPLICATION}${dayProjection ? `, ${DAY_PROJECTION_SETTINGS}` : ''}`;
   const stateSelect = (from: string) =>
     render({
       select: allColumns.map((c) => `${c.expr} AS ${c.name}`),
@@ -228,6 +260,25 @@ export function emitMetricSql(ir: MetricIR, options: EmitOptions): MetricSql {
   const mvDDL = `CREATE MATERIALIZED VIEW IF NOT EXISTS ${mv}${onCluster} TO ${target} AS ${stateSelect(ir.source)}`;
   // What the MV does to an insert, done to rows staged in a copy of the source table.
   const backfill = `INSERT INTO ${target} ${stateSelect(backfillTable(ir.source))}`;
+  const paramFilters = ir.params.map((p) => paramFilter(p, `p_${p.name}`));
+  let rollupRows = target;
+  if (dayProjection) {
+    // The whole days from the projection (its expressions, so the engine
+    // reads it), the edges from the rollup; both as states to merge.
+    const range = wholeDays(ir);
+    const days = render({
+      select: [...otherKeys, ...stateColumns.map((c) => `${mergeState(c.type, c.name)} AS ${c.name}`)],
+      from: target,
+      where: [`toStartOfDay(bucket) >= ${range.day0}`, `toStartOfDay(bucket) < ${range.day1}`, ...paramFilters],
+      groupBy: otherKeys,
+    });
+    const edges = render({
+      select: [...otherKeys, ...stateColumns.map((c) => c.name)],
+      from: target,
+      where: [`bucket >= ${range.from}`, `bucket < ${range.to}`, `(bucket < ${range.day0} OR bucket >= ${range.day1})`, ...paramFilters],
+    });
+    rollupRows = `(${days} UNION ALL ${edges})`;
+  }
   const mvQuery = mvInner
     ? mvInner(target)
     : render({
@@ -236,8 +287,8 @@ export function emitMetricSql(ir: MetricIR, options: EmitOptions): MetricSql {
           ...dims.map(([name]) => `d_${name} AS ${quoteIdent(name)}`),
           ...finishedMeasures(measures, (n, m) => sqlFor(m).merge(m, (s, owner) => stateName('m_', owner ?? n, s))),
         ],
-        from: target,
-        where: [...alignedRange(ir, 'bucket'), ...ir.params.map((p) => paramFilter(p, `p_${p.name}`))],
+        from: rollupRows,
+        where: dayProjection ? [] : [...alignedRange(ir, 'bucket'), ...paramFilters],
         groupBy: keys,
         orderBy,
         limit: ir.limit,

@@ -5,10 +5,45 @@ SELECT
   CAST(countMerge(m_errors_state) AS UInt64) AS errors,
   CAST(uniqExactMerge(m_users_state) AS UInt64) AS users
 FROM
-  hyb_top_errors_f36ee9f5
-WHERE
-  bucket >= toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC')
-  AND bucket < toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC')
+  (
+    SELECT
+      d_exceptionType,
+      countMergeState(m_errors_state) AS m_errors_state,
+      uniqExactMergeState(m_users_state) AS m_users_state
+    FROM
+      hyb_top_errors_b9168024
+    WHERE
+      toStartOfDay(bucket) >= toStartOfDay(
+        toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC') + INTERVAL 86399 SECOND,
+        'UTC'
+      )
+      AND toStartOfDay(bucket) < toStartOfDay(
+        toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC'),
+        'UTC'
+      )
+    GROUP BY
+      d_exceptionType
+    UNION ALL
+    SELECT
+      d_exceptionType,
+      m_errors_state,
+      m_users_state
+    FROM
+      hyb_top_errors_b9168024
+    WHERE
+      bucket >= toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC')
+      AND bucket < toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC')
+      AND (
+        bucket < toStartOfDay(
+          toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC') + INTERVAL 86399 SECOND,
+          'UTC'
+        )
+        OR bucket >= toStartOfDay(
+          toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC'),
+          'UTC'
+        )
+      )
+  )
 GROUP BY
   exceptionType
 ORDER BY

@@ -5,10 +5,45 @@ SELECT
   CAST(countMerge(m_views_state) AS UInt64) AS views,
   CAST(uniqMerge(m_visitors_state) AS UInt64) AS visitors
 FROM
-  hyb_top_pages_c8823794
-WHERE
-  bucket >= toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC')
-  AND bucket < toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC')
+  (
+    SELECT
+      d_page,
+      countMergeState(m_views_state) AS m_views_state,
+      uniqMergeState(m_visitors_state) AS m_visitors_state
+    FROM
+      hyb_top_pages_c91e8809
+    WHERE
+      toStartOfDay(bucket) >= toStartOfDay(
+        toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC') + INTERVAL 86399 SECOND,
+        'UTC'
+      )
+      AND toStartOfDay(bucket) < toStartOfDay(
+        toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC'),
+        'UTC'
+      )
+    GROUP BY
+      d_page
+    UNION ALL
+    SELECT
+      d_page,
+      m_views_state,
+      m_visitors_state
+    FROM
+      hyb_top_pages_c91e8809
+    WHERE
+      bucket >= toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC')
+      AND bucket < toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC')
+      AND (
+        bucket < toStartOfDay(
+          toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC') + INTERVAL 86399 SECOND,
+          'UTC'
+        )
+        OR bucket >= toStartOfDay(
+          toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC'),
+          'UTC'
+        )
+      )
+  )
 GROUP BY
   page
 ORDER BY

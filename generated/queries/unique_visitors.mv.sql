@@ -3,7 +3,36 @@
 SELECT
   CAST(uniqMerge(m_visitors_state) AS UInt64) AS visitors
 FROM
-  hyb_unique_visitors_a3e9e657
-WHERE
-  bucket >= toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC')
-  AND bucket < toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC')
+  (
+    SELECT
+      uniqMergeState(m_visitors_state) AS m_visitors_state
+    FROM
+      hyb_unique_visitors_57e2c030
+    WHERE
+      toStartOfDay(bucket) >= toStartOfDay(
+        toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC') + INTERVAL 86399 SECOND,
+        'UTC'
+      )
+      AND toStartOfDay(bucket) < toStartOfDay(
+        toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC'),
+        'UTC'
+      )
+    UNION ALL
+    SELECT
+      m_visitors_state
+    FROM
+      hyb_unique_visitors_57e2c030
+    WHERE
+      bucket >= toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC')
+      AND bucket < toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC')
+      AND (
+        bucket < toStartOfDay(
+          toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC') + INTERVAL 86399 SECOND,
+          'UTC'
+        )
+        OR bucket >= toStartOfDay(
+          toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC'),
+          'UTC'
+        )
+      )
+  )

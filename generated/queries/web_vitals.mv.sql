@@ -11,10 +11,48 @@ SELECT
   ) AS p95,
   CAST(countMerge(m_samples_state) AS UInt64) AS samples
 FROM
-  hyb_web_vitals_1ed1514d
-WHERE
-  bucket >= toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC')
-  AND bucket < toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC')
+  (
+    SELECT
+      d_page,
+      d_vital,
+      quantilesDDMergeState(0.01, 0.75, 0.95) (m_p75_state) AS m_p75_state,
+      countMergeState(m_samples_state) AS m_samples_state
+    FROM
+      hyb_web_vitals_611b8034
+    WHERE
+      toStartOfDay(bucket) >= toStartOfDay(
+        toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC') + INTERVAL 86399 SECOND,
+        'UTC'
+      )
+      AND toStartOfDay(bucket) < toStartOfDay(
+        toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC'),
+        'UTC'
+      )
+    GROUP BY
+      d_page,
+      d_vital
+    UNION ALL
+    SELECT
+      d_page,
+      d_vital,
+      m_p75_state,
+      m_samples_state
+    FROM
+      hyb_web_vitals_611b8034
+    WHERE
+      bucket >= toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC')
+      AND bucket < toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC')
+      AND (
+        bucket < toStartOfDay(
+          toStartOfHour({from:DateTime64(3, 'UTC')}, 'UTC') + INTERVAL 86399 SECOND,
+          'UTC'
+        )
+        OR bucket >= toStartOfDay(
+          toStartOfHour({to:DateTime64(3, 'UTC')}, 'UTC'),
+          'UTC'
+        )
+      )
+  )
 GROUP BY
   page,
   vital
