@@ -90,7 +90,7 @@ export const configSchema = z.object({
       chdbUrl: z.string().url().optional(),
       /** Origins allowed to call the router from a browser (CORS); none by default. */
       corsOrigins: z.array(z.string()).default([]),
-      /** MV answers the router keeps until the next sync (0: none). */
+      /** MV answers the router keeps until a sync loads new files (0: none). */
       mvCacheEntries: z.number().int().min(0).default(1_000),
       /** An MV query slower than this falls back to chDB. */
       mvTimeoutMs: z.number().int().positive().default(10_000),

@@ -125,6 +125,8 @@ interface Route {
   readonly endpoint: ClickHouseEndpoint | null;
   readonly reason: string | null;
   readonly syncedAt: number | null;
+  /** What the MV holds (SyncState.loaded); its answers are kept while it stays the same. */
+  readonly loaded: string | null;
 }
 
 export function routerApp(options: RouterOptions) {
@@ -166,17 +168,20 @@ export function routerApp(options: RouterOptions) {
   }
 
   async function route(entry: RouterEntry, range: TimeRange): Promise<Route> {
-    if (!entry.mvQuery || !entry.target) return { endpoint: null, reason: 'raw-only metric: no MV', syncedAt: null };
-    if (endpoints.length === 0) return { endpoint: null, reason: 'no ClickHouse endpoint configured', syncedAt: null };
+    if (!entry.mvQuery || !entry.target) return { endpoint: null, reason: 'raw-only metric: no MV', syncedAt: null, loaded: null };
+    if (endpoints.length === 0) return { endpoint: null, reason: 'no ClickHouse endpoint configured', syncedAt: null, loaded: null };
     const at = now();
     await Promise.all(endpoints.map((e) => e.ensureFresh(at, intervalMs)));
     const reasons: string[] = [];
     for (const endpoint of ranked()) {
       const why = refusal(endpoint, entry, range, at);
-      if (why === null) return { endpoint, reason: null, syncedAt: endpoint.health.sync.get(entry.source)!.syncedAt };
+      if (why === null) {
+        const sync = endpoint.health.sync.get(entry.source)!;
+        return { endpoint, reason: null, syncedAt: sync.syncedAt, loaded: sync.loaded };
+      }
       reasons.push(endpoints.length > 1 ? `${endpoint.name}: ${why}` : why);
     }
-    return { endpoint: null, reason: reasons.join('; '), syncedAt: null };
+    return { endpoint: null, reason: reasons.join('; '), syncedAt: null, loaded: null };
   }
 
   const app = new Hono();
@@ -227,19 +232,19 @@ export function routerApp(options: RouterOptions) {
     for (const name of Object.keys(entry.paramTypes)) if (!(name in bound)) bound[name] = params.data[name] ?? null;
 
     const { via } = request.data;
-    const decision: Route = via === 'chdb' ? { endpoint: null, reason: 'requested via chdb', syncedAt: null } : await route(entry, range);
+    const decision: Route = via === 'chdb' ? { endpoint: null, reason: 'requested via chdb', syncedAt: null, loaded: null } : await route(entry, range);
     if (via === 'mv' && !decision.endpoint) return fail(c, 409, 'MV_UNAVAILABLE', `via: the MV cannot answer: ${decision.reason}`, 'via');
     const normalize = normalizers.get(entry.name)!;
     let rows: Uint8Array | null = null; // the rows as JSON bytes, as cached
     let cached = false;
     let reason = decision.reason;
     const { from: _from, to: _to, ...rest } = bound;
-    const key = (endpoint: string, syncedAt: number | null) =>
-      answerKey({ version: entry.version, endpoint, rollupGrain: entry.rollupGrain ?? '', from: range.from, to: range.to, params: rest, syncedAt });
+    const key = (endpoint: string, loaded: string | null) =>
+      answerKey({ version: entry.version, endpoint, rollupGrain: entry.rollupGrain ?? '', from: range.from, to: range.to, params: rest, loaded });
     if (decision.endpoint) {
       const endpoint = decision.endpoint;
       try {
-        const answer = cache.get(key(endpoint.name, decision.syncedAt), async () => rowBytes(normalize((await endpoint.query(entry.mvQuery!, bound)).data)));
+        const answer = cache.get(key(endpoint.name, decision.loaded), async () => rowBytes(normalize((await endpoint.query(entry.mvQuery!, bound)).data)));
         rows = await answer.value;
         cached = answer.hit;
       } catch (error) {

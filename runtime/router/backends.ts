@@ -25,6 +25,12 @@ export interface EndpointConfig {
 export interface SyncState {
   /** Epoch ms of the last sync pass without error; null when the last pass failed or none ran. */
   readonly syncedAt: number | null;
+  /**
+   * What the source's MVs hold: the files and rows synced so far. A pass
+   * that loads nothing leaves it as it was, and so leaves every rollup of
+   * the source as it was.
+   */
+  readonly loaded: string;
   readonly lagSeconds: number | null;
   readonly lastError: string;
 }
@@ -89,8 +95,8 @@ export class ClickHouseEndpoint {
     try {
       const [ready, sync] = await Promise.all([
         this.#stateQuery<[string]>("SELECT object FROM hyb_migrations FINAL WHERE kind = 'target' AND state = 'ready'"),
-        this.#stateQuery<[string, string | null, number | null, string]>(
-          "SELECT source, if(last_error = '', toString(toUnixTimestamp64Milli(synced_at)), NULL), lag_seconds, last_error FROM hyb_sync_state FINAL",
+        this.#stateQuery<[string, string | null, number | null, string, string]>(
+          "SELECT source, if(last_error = '', toString(toUnixTimestamp64Milli(synced_at)), NULL), lag_seconds, last_error, concat(toString(files), '/', toString(rows)) FROM hyb_sync_state FINAL",
         ),
       ]);
       this.#health = {
@@ -99,7 +105,7 @@ export class ClickHouseEndpoint {
         latencyMs: Date.now() - started,
         error: null,
         ready: new Set(ready.map(([object]) => object)),
-        sync: new Map(sync.map(([source, at, lagSeconds, lastError]) => [source, { syncedAt: at === null ? null : Number(at), lagSeconds, lastError }])),
+        sync: new Map(sync.map(([source, at, lagSeconds, lastError, loaded]) => [source, { syncedAt: at === null ? null : Number(at), loaded, lagSeconds, lastError }])),
       };
     } catch (error) {
       this.markDown(error);

@@ -1,10 +1,11 @@
 /**
  * MV answers, kept until the tier changes under them. A rollup's rows for a
- * range change only when a sync lands, so an answer is keyed by the query's
- * version, the endpoint, the range floored to the rollup grain (the MV query
- * floors it the same way), the parameters, and the sync time the last health
- * check saw. A newer sync is a new key. Concurrent misses of one key share
- * one query; a failed query is not kept.
+ * range change only when a sync loads rows, so an answer is keyed by the
+ * query's version, the endpoint, the range floored to the rollup grain (the
+ * MV query floors it the same way), the parameters, and the files and rows
+ * the source had synced at the last health check. A sync that loads files is
+ * a new key; a pass that finds nothing new keeps the answers. Concurrent
+ * misses of one key share one query; a failed query is not kept.
  *
  * Lake answers are not kept (ingest changes the lake without a version the
  * router sees), but identical requests in flight share one chDB query: when
@@ -20,13 +21,13 @@ export function answerKey(parts: {
   readonly from: number;
   readonly to: number;
   readonly params: Readonly<Record<string, unknown>>;
-  /** The sync the answer reflects; null for the lake. */
-  readonly syncedAt: number | null;
+  /** What the MV held when answering (SyncState.loaded); null for the lake. */
+  readonly loaded: string | null;
 }): string {
   const grain = GRAIN_MS[parts.rollupGrain] ?? 1;
   const floor = (t: number) => Math.floor(t / grain) * grain;
   const params = Object.entries(parts.params).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return JSON.stringify([parts.version, parts.endpoint, floor(parts.from), floor(parts.to), params, parts.syncedAt]);
+  return JSON.stringify([parts.version, parts.endpoint, floor(parts.from), floor(parts.to), params, parts.loaded]);
 }
 
 export class AnswerCache {
