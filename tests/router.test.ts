@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routerTable } from '../generated/router-table.ts';
 import { routerApp, type RouterApp, type RouterEntry, type RouterOptions } from '../runtime/router/app.ts';
+import { Limit } from '../runtime/router/cache.ts';
 import { expectSameObjects } from './support/compare.ts';
 import { postJson } from './support/services.ts';
 import { day, hybOk, Stack } from './support/stack.ts';
@@ -47,6 +48,25 @@ async function ask(app: RouterApp, body: unknown, headers: Record<string, string
 
 const paramsFor = (entry: RouterEntry) => ('userId' in entry.paramTypes ? { userId } : {});
 const floats = (entry: RouterEntry) => new Set(entry.columns.filter((c) => c.type.includes('Float')).map((c) => c.name));
+
+describe('warming limit', () => {
+  it('runs at most its size of loads at once, the rest in turn, and passes on results and failures', async () => {
+    const limit = new Limit(2);
+    let running = 0;
+    let most = 0;
+    const load = (i: number) => async () => {
+      most = Math.max(most, ++running);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      running--;
+      if (i === 3) throw new Error('three');
+      return i;
+    };
+    const results = await Promise.allSettled([0, 1, 2, 3, 4, 5].map((i) => limit.run(load(i))));
+    expect(most).toBe(2);
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([0, 1, 2, 'three', 4, 5]);
+    expect(await limit.run(async () => running)).toBe(0); // every slot given back, a failure's too
+  });
+});
 
 describe('router decisions', () => {
   it('answers every query from the MV when ClickHouse is healthy and covers the range, with the rows chDB gives', async () => {
@@ -270,7 +290,7 @@ describe('router requests', () => {
   });
 
   // Last in the file: it adds data to the shared lake and store.
-  it('keeps MV answers until a sync loads rows: same range buckets answer from the cache across a pass that finds nothing new, a sync with new files answers anew', async () => {
+  it('keeps MV answers until a sync loads rows: same range buckets answer from the cache across a pass that finds nothing new; a sync with new files answers anew, asked again before the next viewer', async () => {
     const app = router();
     const request = { query: 'top_pages', timeRange: '7d' };
     const first = await ask(app, request);
@@ -302,13 +322,17 @@ describe('router requests', () => {
     expect(Date.parse(idle.body.meta.syncedUntil)).toBeGreaterThan(Date.parse(first.body.meta.syncedUntil));
     expect(idle.body.rows).toEqual(first.body.rows);
 
-    // more events in the lake, synced: the next health check sees the new files, and the answer is new
+    // more events in the lake, synced: the next health check sees the new files, and the router asks
+    // the questions of lately again (warms its cache), so the next viewer gets the new answer from the cache
     hybOk(['seed', '--via', 'direct', '--days', '1', '--events', '3000', '--seed', '7'], stack.project);
     hybOk(['sync'], stack.project);
     await recheck();
+    await app.warmed();
     const after = await ask(app, request);
     expect(after.body.source).toBe('clickhouse');
-    expect(after.body.meta.cached).toBe(false);
+    expect(after.body.meta.cached).toBe(true);
+    // a question not asked before the sync is not warmed
+    expect((await ask(app, { query: 'top_pages', timeRange: '5d' })).body.meta.cached).toBe(false);
     expect(Date.parse(after.body.meta.syncedUntil)).toBeGreaterThan(Date.parse(first.body.meta.syncedUntil));
     const views = (rows: { views: number }[]) => rows.reduce((sum, r) => sum + r.views, 0);
     expect(views(after.body.rows)).toBeGreaterThan(views(first.body.rows));

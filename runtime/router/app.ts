@@ -16,7 +16,7 @@ import { z } from 'zod';
 import type { ErrorBody } from '../../schemas/query.ts';
 import type { QueryMeta } from '../client/index.ts';
 import { ChdbBackend, ChdbError, ClickHouseEndpoint, type EndpointConfig } from './backends.ts';
-import { AnswerCache, answerKey, InFlight } from './cache.ts';
+import { AnswerCache, answerKey, InFlight, Limit } from './cache.ts';
 import { normalizer, type Column, type Normalizer } from './normalize.ts';
 import { clickhouseTime, parseTimeRange, TimeRangeError, type TimeRange } from './range.ts';
 import { checkAdhocSql, SqlRefused } from './sql-check.ts';
@@ -121,6 +121,21 @@ function answerBytes(query: string, source: string, rows: Uint8Array, meta: Quer
   return body;
 }
 
+/** A question the MV answered, asked again when a sync loads new files for its source (see `warm`). */
+interface Question {
+  readonly entry: RouterEntry;
+  /** As the request gave it (`"7d"` is read anew when asked again). */
+  readonly timeRange: unknown;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly endpoint: ClickHouseEndpoint;
+}
+
+/** Questions kept for warming: the most recently asked, within WARM_WITHIN_MS. */
+const WARM_QUESTIONS = 100;
+const WARM_WITHIN_MS = 10 * 60_000;
+/** Warming queries a ClickHouse endpoint runs at once, so viewers' queries are not queued behind them. */
+const WARM_AT_ONCE = 2;
+
 interface Route {
   readonly endpoint: ClickHouseEndpoint | null;
   readonly reason: string | null;
@@ -137,6 +152,10 @@ export function routerApp(options: RouterOptions) {
   );
   const chdb = new ChdbBackend(options.chdb.url, options.chdb.token, options.chdbTimeoutMs ?? 60_000, options.fetch);
   const cache = new AnswerCache(options.mvCacheEntries ?? 1_000);
+  /** By answer key without the data version: the question and when it was last asked (a Map keeps the order of asking). */
+  const asked = new Map<string, { question: Question; at: number }>();
+  const warmLimit = new Limit(WARM_AT_ONCE);
+  const warming = new Set<Promise<unknown>>();
   const lakeInFlight = new InFlight();
   const normalizers = new Map<string, Normalizer>(Object.values(options.table).map((e) => [e.name, normalizer(e.columns)]));
   const dashboardTokens = options.tokens?.dashboard ?? [];
@@ -166,6 +185,55 @@ export function routerApp(options: RouterOptions) {
     if (range.to > sync.syncedAt && staleness > allowance) return `MV is ${staleness.toFixed(0)} s behind the lake (allowance ${allowance} s)`;
     return null;
   }
+
+  /** The question's range, parameters bound (an optional one left out is NULL), and answer key. */
+  function prepare(entry: RouterEntry, range: TimeRange, params: Readonly<Record<string, unknown>>) {
+    const bound: Record<string, unknown> = { from: clickhouseTime(range.from), to: clickhouseTime(range.to) };
+    for (const name of Object.keys(entry.paramTypes)) if (!(name in bound)) bound[name] = params[name] ?? null;
+    const { from: _from, to: _to, ...rest } = bound;
+    const key = (endpoint: string, loaded: string | null) =>
+      answerKey({ version: entry.version, endpoint, rollupGrain: entry.rollupGrain ?? '', from: range.from, to: range.to, params: rest, loaded });
+    return { bound, key };
+  }
+
+  /** The MV's rows as JSON bytes, from the cache or loaded into it. */
+  function mvAnswer(endpoint: ClickHouseEndpoint, entry: RouterEntry, bound: Record<string, unknown>, key: string, load: (run: () => Promise<Uint8Array>) => Promise<Uint8Array> = (run) => run()) {
+    const normalize = normalizers.get(entry.name)!;
+    return cache.get(key, () => load(async () => rowBytes(normalize((await endpoint.query(entry.mvQuery!, bound)).data))));
+  }
+
+  /**
+   * A sync loaded new files for `source` on `endpoint`: the questions asked
+   * of its MVs lately are asked again now, at most WARM_AT_ONCE at a time,
+   * so their next viewers are answered from the cache rather than each
+   * dashboard's first viewer after every sync waiting for the MV queries.
+   * A viewer asking while one loads shares it.
+   */
+  function warm(endpoint: ClickHouseEndpoint, source: string): void {
+    const at = now();
+    for (const [id, { question, at: askedAt }] of asked) {
+      if (at - askedAt > WARM_WITHIN_MS) {
+        asked.delete(id);
+        continue;
+      }
+      const { entry } = question;
+      if (question.endpoint !== endpoint || entry.source !== source) continue;
+      let range: TimeRange;
+      try {
+        range = parseTimeRange(question.timeRange, at);
+      } catch {
+        continue;
+      }
+      if (refusal(endpoint, entry, range, at) !== null) continue;
+      const { bound, key } = prepare(entry, range, question.params);
+      const answer = mvAnswer(endpoint, entry, bound, key(endpoint.name, endpoint.health.sync.get(source)!.loaded), (run) => warmLimit.run(run));
+      if (answer.hit) continue;
+      // a failed warm is not kept: the next viewer asks anew
+      const settled: Promise<unknown> = answer.value.catch(() => undefined).finally(() => warming.delete(settled));
+      warming.add(settled);
+    }
+  }
+  if (options.mvCacheEntries !== 0) for (const endpoint of endpoints) endpoint.onLoaded = (source) => warm(endpoint, source);
 
   async function route(entry: RouterEntry, range: TimeRange): Promise<Route> {
     if (!entry.mvQuery || !entry.target) return { endpoint: null, reason: 'raw-only metric: no MV', syncedAt: null, loaded: null };
@@ -214,9 +282,10 @@ export function routerApp(options: RouterOptions) {
     if (request instanceof Response) return request;
     const entry = Object.hasOwn(options.table, request.data.query) ? options.table[request.data.query]! : undefined;
     if (!entry) return fail(c, 400, 'UNKNOWN_QUERY', `query: no query named '${request.data.query}' (GET /queries lists them)`, 'query');
+    const timeRange = request.data.timeRange ?? options.defaultRange ?? '7d';
     let range: TimeRange;
     try {
-      range = parseTimeRange(request.data.timeRange ?? options.defaultRange ?? '7d', now());
+      range = parseTimeRange(timeRange, now());
     } catch (error) {
       if (!(error instanceof TimeRangeError)) throw error;
       return fail(c, 400, 'BAD_TIME_RANGE', error.message, error.message.split(':')[0]);
@@ -227,9 +296,7 @@ export function routerApp(options: RouterOptions) {
       const field = issueField(issue, ['params']);
       return fail(c, 400, 'BAD_PARAMETER', `${field}: ${issue.code === 'unrecognized_keys' ? 'unknown parameter' : issue.message}`, field);
     }
-    // Every declared parameter is bound: an optional one left out is NULL.
-    const bound: Record<string, unknown> = { from: clickhouseTime(range.from), to: clickhouseTime(range.to) };
-    for (const name of Object.keys(entry.paramTypes)) if (!(name in bound)) bound[name] = params.data[name] ?? null;
+    const { bound, key } = prepare(entry, range, params.data);
 
     const { via } = request.data;
     const decision: Route = via === 'chdb' ? { endpoint: null, reason: 'requested via chdb', syncedAt: null, loaded: null } : await route(entry, range);
@@ -238,15 +305,16 @@ export function routerApp(options: RouterOptions) {
     let rows: Uint8Array | null = null; // the rows as JSON bytes, as cached
     let cached = false;
     let reason = decision.reason;
-    const { from: _from, to: _to, ...rest } = bound;
-    const key = (endpoint: string, loaded: string | null) =>
-      answerKey({ version: entry.version, endpoint, rollupGrain: entry.rollupGrain ?? '', from: range.from, to: range.to, params: rest, loaded });
     if (decision.endpoint) {
       const endpoint = decision.endpoint;
       try {
-        const answer = cache.get(key(endpoint.name, decision.loaded), async () => rowBytes(normalize((await endpoint.query(entry.mvQuery!, bound)).data)));
+        const answer = mvAnswer(endpoint, entry, bound, key(endpoint.name, decision.loaded));
         rows = await answer.value;
         cached = answer.hit;
+        const id = key(endpoint.name, null);
+        asked.delete(id);
+        asked.set(id, { question: { entry, timeRange, params: params.data, endpoint }, at: now() });
+        if (asked.size > WARM_QUESTIONS) asked.delete(asked.keys().next().value!);
       } catch (error) {
         endpoint.markDown(error);
         reason = `MV query failed on ${endpoint.name}: ${(error as Error).message}`;
@@ -336,7 +404,14 @@ export function routerApp(options: RouterOptions) {
 
   app.notFound((c) => fail(c, 404, 'NOT_FOUND', `${c.req.method} ${c.req.path}: no such route (POST /query, GET /queries, GET /health, POST /sql)`));
 
-  return Object.assign(app, { endpoints, close: () => Promise.all(endpoints.map((e) => e.close())) });
+  return Object.assign(app, {
+    endpoints,
+    /** Settles when the warming started so far has (tests wait on it). */
+    warmed: async () => {
+      while (warming.size > 0) await Promise.all(warming);
+    },
+    close: () => Promise.all(endpoints.map((e) => e.close())),
+  });
 }
 
 export type RouterApp = ReturnType<typeof routerApp>;

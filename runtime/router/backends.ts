@@ -60,6 +60,8 @@ export class ClickHouseEndpoint {
   #client: ClickHouseClient;
   #health: Health = UNCHECKED;
   #refreshing: Promise<void> | null = null;
+  /** Told, after a check, of each source whose synced files changed since the check before (see SyncState.loaded). */
+  onLoaded: ((source: string) => void) | null = null;
 
   constructor(
     config: EndpointConfig,
@@ -99,6 +101,7 @@ export class ClickHouseEndpoint {
           "SELECT source, if(last_error = '', toString(toUnixTimestamp64Milli(synced_at)), NULL), lag_seconds, last_error, concat(toString(files), '/', toString(rows)) FROM hyb_sync_state FINAL",
         ),
       ]);
+      const before = this.#health.checkedAt === 0 ? null : this.#health.sync;
       this.#health = {
         healthy: true,
         checkedAt: Date.now(),
@@ -107,6 +110,7 @@ export class ClickHouseEndpoint {
         ready: new Set(ready.map(([object]) => object)),
         sync: new Map(sync.map(([source, at, lagSeconds, lastError, loaded]) => [source, { syncedAt: at === null ? null : Number(at), loaded, lagSeconds, lastError }])),
       };
+      if (before) for (const [source, state] of this.#health.sync) if (before.get(source)?.loaded !== state.loaded) this.onLoaded?.(source);
     } catch (error) {
       this.markDown(error);
     }

@@ -65,3 +65,23 @@ export class InFlight {
     return value;
   }
 }
+
+/** Runs at most `size` loads at once; the others wait their turn, in order. */
+export class Limit {
+  #running = 0;
+  readonly #queue: (() => void)[] = [];
+
+  constructor(private readonly size: number) {}
+
+  async run<T>(load: () => Promise<T>): Promise<T> {
+    if (this.#running < this.size) this.#running++;
+    else await new Promise<void>((resolve) => this.#queue.push(resolve)); // handed a running slot
+    try {
+      return await load();
+    } finally {
+      const next = this.#queue.shift();
+      if (next) next();
+      else this.#running--;
+    }
+  }
+}
