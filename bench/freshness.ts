@@ -7,21 +7,20 @@
  *   npm run bench:freshness
  */
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
 import { compileProject } from '../compiler/project.ts';
 import { Progress } from '../runtime/progress.ts';
 import { atMost, report } from './report.ts';
-import { benchProject, median, projectRoot, startHyb } from './support.ts';
+import { benchProject, median, projectRoot, startHyb, tempDir } from './support.ts';
 
 const INTERVAL = 5;
 const SAMPLES = 7;
 const dir = benchProject();
 cpSync(join(projectRoot, 'metrics'), join(dir, 'metrics'), { recursive: true }); // the seed's dashboards
-const lake = mkdtempSync(join(tmpdir(), 'hyb-bench-lake-'));
-const store = mkdtempSync(join(tmpdir(), 'hyb-bench-store-'));
+const lake = tempDir('hyb-bench-lake-');
+const store = tempDir('hyb-bench-store-');
 const writeConfig = (extra: object) =>
   writeFileSync(join(dir, 'hyb.config.ts'), `import { defineConfig } from './compiler/dsl/index.ts';\nexport default defineConfig(${JSON.stringify({ lake: { kind: 'local', path: lake }, store: { path: store }, ingest: { flushSeconds: 1 }, ...extra })});\n`);
 writeConfig({});

@@ -8,15 +8,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toRowBinary } from '../runtime/lake/row-binary.ts';
 import { generate, toJsonEachRow } from '../runtime/seed/generate.ts';
 import { logsRequest } from '../runtime/seed/otlp.ts';
 import { Progress } from '../runtime/progress.ts';
 import { atLeast, report } from './report.ts';
-import { benchProject, median, projectRoot, startHyb } from './support.ts';
+import { benchProject, median, projectRoot, startHyb, tempDir } from './support.ts';
 
 const RECORDS = 200_000;
 const BATCH = 1_000;
@@ -32,7 +31,7 @@ const warmUp = requests.slice(0, WARM_UP);
 /** Starts ingest on a fresh lake; resolves with its URL and a stop() that waits for the final flush. */
 async function startIngest(): Promise<{ url: string; stop: () => Promise<void> }> {
   const dir = benchProject();
-  const lake = mkdtempSync(join(tmpdir(), 'hyb-bench-lake-'));
+  const lake = tempDir('hyb-bench-lake-');
   writeFileSync(join(dir, 'hyb.config.ts'), `import { defineConfig } from './compiler/dsl/index.ts';\nexport default defineConfig({ lake: { kind: 'local', path: ${JSON.stringify(lake)} } });\n`);
   return startHyb(['ingest'], dir);
 }
@@ -85,7 +84,7 @@ async function ingestRound(round: number): Promise<{ ackPerSecond: number; commi
 
 /** chDB alone: the same rows as one insert into a fresh Iceberg table (a separate process, timed inside). */
 function chdbRound(format: 'RowBinary' | 'JSONEachRow'): number {
-  const lake = mkdtempSync(join(tmpdir(), 'hyb-bench-lake-'));
+  const lake = tempDir('hyb-bench-lake-');
   const file = join(lake, 'rows.payload');
   writeFileSync(file, format === 'RowBinary' ? toRowBinary('otel_logs', rows) : toJsonEachRow(rows));
   const run = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'bench/iceberg-insert.ts'), lake, file, format], { encoding: 'utf8' });

@@ -13,9 +13,21 @@ export const median = (xs: readonly number[]): number => {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
 
-/** A throwaway project with the compiler linked in and an empty metrics/. */
+const tempDirs = new Set<string>();
+process.once('exit', () => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh folder under the system's temp folder, removed when this process exits. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+/** A throwaway project with the compiler linked in and an empty metrics/ (removed at exit). */
 export function benchProject(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'hyb-bench-'));
+  const dir = tempDir('hyb-bench-');
   for (const shared of ['compiler', 'schemas', 'runtime', 'node_modules', 'package.json']) symlinkSync(join(projectRoot, shared), join(dir, shared));
   cpSync(join(projectRoot, 'hyb.config.ts'), join(dir, 'hyb.config.ts'));
   mkdirSync(join(dir, 'metrics'));
