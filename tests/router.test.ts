@@ -327,7 +327,7 @@ describe('router requests', () => {
     hybOk(['seed', '--via', 'direct', '--days', '1', '--events', '3000', '--seed', '7'], stack.project);
     hybOk(['sync'], stack.project);
     await recheck();
-    await app.warmed();
+    await app.settled();
     const after = await ask(app, request);
     expect(after.body.source).toBe('clickhouse');
     expect(after.body.meta.cached).toBe(true);

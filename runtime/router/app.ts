@@ -252,7 +252,30 @@ export function routerApp(options: RouterOptions) {
     return { endpoint: null, reason: reasons.join('; '), syncedAt: null, loaded: null };
   }
 
+  /**
+   * What requests start and do not wait for: health checks, and the warming
+   * a check starts. Settles once all of it has.
+   */
+  const background = async () => {
+    await Promise.all(endpoints.map((e) => e.checking));
+    while (warming.size > 0) await Promise.all(warming);
+  };
+
   const app = new Hono();
+
+  // A Worker is told to wait for it (waitUntil): workerd otherwise cancels the
+  // I/O of a request once it is answered, and a check it started would never
+  // end (nor would any after it). On Node the process lives on anyway.
+  app.use('*', async (c, next) => {
+    await next();
+    let context: { waitUntil(work: Promise<unknown>): void };
+    try {
+      context = c.executionCtx;
+    } catch {
+      return; // no ExecutionContext: not a Worker
+    }
+    context.waitUntil(background());
+  });
 
   if (options.corsOrigins && options.corsOrigins.length > 0) {
     app.use('*', cors({ origin: [...options.corsOrigins], allowHeaders: ['authorization', 'content-type'], allowMethods: ['GET', 'POST', 'OPTIONS'], maxAge: 600 }));
@@ -364,7 +387,7 @@ export function routerApp(options: RouterOptions) {
   });
 
   app.get('/health', async (c) => {
-    await Promise.all(endpoints.map((e) => (now() - e.health.checkedAt >= intervalMs ? e.refresh() : undefined)));
+    await Promise.all(endpoints.map((e) => (now() - e.health.checkedAt >= intervalMs ? e.check() : undefined)));
     const chdbHealth = await chdb.health();
     const clickhouse = ranked().map((e) => ({
       name: e.name,
@@ -406,10 +429,8 @@ export function routerApp(options: RouterOptions) {
 
   return Object.assign(app, {
     endpoints,
-    /** Settles when the warming started so far has (tests wait on it). */
-    warmed: async () => {
-      while (warming.size > 0) await Promise.all(warming);
-    },
+    /** Settles when the health checks and warming started so far have (tests wait on it). */
+    settled: background,
     close: () => Promise.all(endpoints.map((e) => e.close())),
   });
 }

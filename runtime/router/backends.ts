@@ -7,7 +7,8 @@
  * metric versions are ready) and `hyb_sync_state` (how far each source is
  * synced). It is refreshed lazily — the first request after the interval
  * starts a refresh and is answered on the old state — so no timer is needed
- * in a Worker; a failed MV query marks the endpoint down at once.
+ * in a Worker (which is told to wait for the refresh: see app.ts); a failed
+ * MV query marks the endpoint down at once.
  */
 import { createClient, type ClickHouseClient } from '@clickhouse/client-web';
 
@@ -84,11 +85,21 @@ export class ClickHouseEndpoint {
     return this.#health;
   }
 
-  /** Refreshes when the last check is older than `intervalMs`; waits only for a first check. */
+  /** Checks when the last check is older than `intervalMs`; waits only for a first check. */
   async ensureFresh(now: number, intervalMs: number): Promise<void> {
     if (now - this.#health.checkedAt < intervalMs) return;
-    this.#refreshing ??= this.refresh().finally(() => (this.#refreshing = null));
-    if (this.#health.checkedAt === 0) await this.#refreshing;
+    const check = this.check();
+    if (this.#health.checkedAt === 0) await check;
+  }
+
+  /** A check now, or the one under way. */
+  check(): Promise<void> {
+    return (this.#refreshing ??= this.refresh().finally(() => (this.#refreshing = null)));
+  }
+
+  /** The check under way, if any. */
+  get checking(): Promise<void> | null {
+    return this.#refreshing;
   }
 
   /** One health check now. */

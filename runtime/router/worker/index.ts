@@ -4,6 +4,7 @@
  * hyb.config.ts), tokens and passwords as secrets. One app per isolate, so
  * the endpoints' health is cached across the requests it serves.
  */
+import type { ExecutionContext } from 'hono';
 import { routerTable } from '../../../generated/router-table.ts';
 import { routerApp, type RouterApp, type RouterEntry } from '../app.ts';
 import { routerOptions, type RouterSettings } from '../settings.ts';
@@ -17,11 +18,11 @@ interface Env {
 let app: RouterApp | undefined;
 
 export default {
-  fetch(request: Request, env: Env): Response | Promise<Response> {
+  fetch(request: Request, env: Env, context: ExecutionContext): Response | Promise<Response> {
     if (!app) {
       const settings = typeof env.HYB_ROUTER === 'string' ? (JSON.parse(env.HYB_ROUTER) as RouterSettings) : env.HYB_ROUTER;
       app = routerApp(routerOptions(settings, routerTable as unknown as Record<string, RouterEntry>, env as Record<string, string | undefined>));
     }
-    return app.fetch(request);
+    return app.fetch(request, env, context); // the context keeps what a request starts alive (see app.ts)
   },
 };
