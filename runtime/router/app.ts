@@ -334,10 +334,12 @@ export function routerApp(options: RouterOptions) {
         const answer = mvAnswer(endpoint, entry, bound, key(endpoint.name, decision.loaded));
         rows = await answer.value;
         cached = answer.hit;
-        const id = key(endpoint.name, null);
-        asked.delete(id);
-        asked.set(id, { question: { entry, timeRange, params: params.data, endpoint }, at: now() });
-        if (asked.size > WARM_QUESTIONS) asked.delete(asked.keys().next().value!);
+        if (options.mvCacheEntries !== 0) {
+          const id = key(endpoint.name, null); // the question, whatever the MV holds
+          asked.delete(id);
+          asked.set(id, { question: { entry, timeRange, params: params.data, endpoint }, at: now() });
+          if (asked.size > WARM_QUESTIONS) asked.delete(asked.keys().next().value!);
+        }
       } catch (error) {
         endpoint.markDown(error);
         reason = `MV query failed on ${endpoint.name}: ${(error as Error).message}`;
