@@ -252,30 +252,7 @@ export function routerApp(options: RouterOptions) {
     return { endpoint: null, reason: reasons.join('; '), syncedAt: null, loaded: null };
   }
 
-  /**
-   * What requests start and do not wait for: health checks, and the warming
-   * a check starts. Settles once all of it has.
-   */
-  const background = async () => {
-    await Promise.all(endpoints.map((e) => e.checking));
-    while (warming.size > 0) await Promise.all(warming);
-  };
-
   const app = new Hono();
-
-  // A Worker is told to wait for it (waitUntil): workerd otherwise cancels the
-  // I/O of a request once it is answered, and a check it started would never
-  // end (nor would any after it). On Node the process lives on anyway.
-  app.use('*', async (c, next) => {
-    await next();
-    let context: { waitUntil(work: Promise<unknown>): void };
-    try {
-      context = c.executionCtx;
-    } catch {
-      return; // no ExecutionContext: not a Worker
-    }
-    context.waitUntil(background());
-  });
 
   if (options.corsOrigins && options.corsOrigins.length > 0) {
     app.use('*', cors({ origin: [...options.corsOrigins], allowHeaders: ['authorization', 'content-type'], allowMethods: ['GET', 'POST', 'OPTIONS'], maxAge: 600 }));
@@ -431,8 +408,16 @@ export function routerApp(options: RouterOptions) {
 
   return Object.assign(app, {
     endpoints,
-    /** Settles when the health checks and warming started so far have (tests wait on it). */
-    settled: background,
+    /**
+     * Settles once what requests started and did not wait for has: health
+     * checks, and the warming a check starts. The Worker entry hands it to
+     * waitUntil (workerd cancels a request's I/O once it is answered); tests
+     * wait on it.
+     */
+    settled: async () => {
+      await Promise.all(endpoints.map((e) => e.checking));
+      while (warming.size > 0) await Promise.all(warming);
+    },
     close: () => Promise.all(endpoints.map((e) => e.close())),
   });
 }

@@ -7,8 +7,8 @@
  * metric versions are ready) and `hyb_sync_state` (how far each source is
  * synced). It is refreshed lazily — the first request after the interval
  * starts a refresh and is answered on the old state — so no timer is needed
- * in a Worker (which is told to wait for the refresh: see app.ts); a failed
- * MV query marks the endpoint down at once.
+ * in a Worker (whose entry waits for the refresh: see worker/index.ts); a
+ * failed MV query marks the endpoint down at once.
  */
 import { createClient, type ClickHouseClient } from '@clickhouse/client-web';
 

@@ -23,6 +23,13 @@ export default {
       const settings = typeof env.HYB_ROUTER === 'string' ? (JSON.parse(env.HYB_ROUTER) as RouterSettings) : env.HYB_ROUTER;
       app = routerApp(routerOptions(settings, routerTable as unknown as Record<string, RouterEntry>, env as Record<string, string | undefined>));
     }
-    return app.fetch(request, env, context); // the context keeps what a request starts alive (see app.ts)
+    const router = app;
+    const response = router.fetch(request, env, context);
+    // A health check a request starts goes on after its answer (and the
+    // warming the check starts): workerd cancels the request's I/O once it is
+    // answered unless told to wait, and a check cut off never settles, so no
+    // other would start.
+    context.waitUntil(Promise.resolve(response).then(router.settled, router.settled));
+    return response;
   },
 };
