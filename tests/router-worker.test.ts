@@ -3,10 +3,10 @@
  * wrangler config `hyb compile` generates, against the local store and the
  * chDB service: the same answers as the Node build (`hyb serve router`).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../compiler/config.ts';
 import { routerTable } from '../generated/router-table.ts';
+import { routerSettings } from '../runtime/router/settings.ts';
 import { postJson, startService, type RunningService } from './support/services.ts';
 import { day, hybOk, Stack } from './support/stack.ts';
 import { wranglerDev, type WranglerDev } from '../runtime/dev/wrangler.ts';
@@ -62,7 +62,7 @@ describe('the router Worker (workerd)', () => {
 
   // Last: it adds data to the shared lake and store.
   it('finishes what a request starts after answering it: health rechecks and the cache warmed after a sync follow the store', async () => {
-    const settings = JSON.parse(readFileSync(join(stack.project, 'generated/router/wrangler.jsonc'), 'utf8').replace(/^\/\/.*$/gm, '')).vars.HYB_ROUTER;
+    const settings = routerSettings(await loadConfig(stack.project)); // as hyb compile writes them for the Worker, and hyb dev --worker passes them
     const quick = await wranglerDev(stack.project, ['generated/router/wrangler.jsonc'], { args: ['--var', `HYB_ROUTER:${JSON.stringify({ ...settings, healthIntervalSeconds: 1 })}`] });
     try {
       const body = { query: 'top_pages', timeRange: { from: day(-3), to: day(2) } };
