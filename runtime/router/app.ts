@@ -16,7 +16,7 @@ import { z } from 'zod';
 import type { ErrorBody } from '../../schemas/query.ts';
 import type { QueryMeta } from '../client/index.ts';
 import { ChdbBackend, ChdbError, ClickHouseEndpoint, type EndpointConfig } from './backends.ts';
-import { AnswerCache, answerKey, InFlight, Limit } from './cache.ts';
+import { AnswerCache, answerKey, InFlight, Limit, questionKey } from './cache.ts';
 import { normalizer, type Column, type Normalizer } from './normalize.ts';
 import { clickhouseTime, parseTimeRange, TimeRangeError, type TimeRange } from './range.ts';
 import { checkAdhocSql, SqlRefused } from './sql-check.ts';
@@ -152,7 +152,7 @@ export function routerApp(options: RouterOptions) {
   );
   const chdb = new ChdbBackend(options.chdb.url, options.chdb.token, options.chdbTimeoutMs ?? 60_000, options.fetch);
   const cache = new AnswerCache(options.mvCacheEntries ?? 1_000);
-  /** By answer key without the data version: the question and when it was last asked (a Map keeps the order of asking). */
+  /** By question key: the question and when it was last asked (a Map keeps the order of asking). */
   const asked = new Map<string, { question: Question; at: number }>();
   const warmLimit = new Limit(WARM_AT_ONCE);
   const warming = new Set<Promise<unknown>>();
@@ -186,14 +186,13 @@ export function routerApp(options: RouterOptions) {
     return null;
   }
 
-  /** The question's range, parameters bound (an optional one left out is NULL), and answer key. */
+  /** The question's range, parameters bound (an optional one left out is NULL), and its key on an endpoint (cache.ts). */
   function prepare(entry: RouterEntry, range: TimeRange, params: Readonly<Record<string, unknown>>) {
     const bound: Record<string, unknown> = { from: clickhouseTime(range.from), to: clickhouseTime(range.to) };
     for (const name of Object.keys(entry.paramTypes)) if (!(name in bound)) bound[name] = params[name] ?? null;
     const { from: _from, to: _to, ...rest } = bound;
-    const key = (endpoint: string, loaded: string | null) =>
-      answerKey({ version: entry.version, endpoint, rollupGrain: entry.rollupGrain ?? '', from: range.from, to: range.to, params: rest, loaded });
-    return { bound, key };
+    const question = (endpoint: string) => questionKey({ version: entry.version, endpoint, rollupGrain: entry.rollupGrain ?? '', from: range.from, to: range.to, params: rest });
+    return { bound, question };
   }
 
   /** The MV's rows as JSON bytes, from the cache or loaded into it. */
@@ -225,8 +224,8 @@ export function routerApp(options: RouterOptions) {
         continue;
       }
       if (refusal(endpoint, entry, range, at) !== null) continue;
-      const { bound, key } = prepare(entry, range, question.params);
-      const answer = mvAnswer(endpoint, entry, bound, key(endpoint.name, endpoint.health.sync.get(source)!.loaded), (run) => warmLimit.run(run));
+      const { bound, question: asking } = prepare(entry, range, question.params);
+      const answer = mvAnswer(endpoint, entry, bound, answerKey(asking(endpoint.name), endpoint.health.sync.get(source)!.loaded), (run) => warmLimit.run(run));
       if (answer.hit) continue;
       // a failed warm is not kept: the next viewer asks anew
       const settled: Promise<unknown> = answer.value.catch(() => undefined).finally(() => warming.delete(settled));
@@ -296,7 +295,7 @@ export function routerApp(options: RouterOptions) {
       const field = issueField(issue, ['params']);
       return fail(c, 400, 'BAD_PARAMETER', `${field}: ${issue.code === 'unrecognized_keys' ? 'unknown parameter' : issue.message}`, field);
     }
-    const { bound, key } = prepare(entry, range, params.data);
+    const { bound, question } = prepare(entry, range, params.data);
 
     const { via } = request.data;
     const decision: Route = via === 'chdb' ? { endpoint: null, reason: 'requested via chdb', syncedAt: null, loaded: null } : await route(entry, range);
@@ -308,11 +307,11 @@ export function routerApp(options: RouterOptions) {
     if (decision.endpoint) {
       const endpoint = decision.endpoint;
       try {
-        const answer = mvAnswer(endpoint, entry, bound, key(endpoint.name, decision.loaded));
+        const id = question(endpoint.name);
+        const answer = mvAnswer(endpoint, entry, bound, answerKey(id, decision.loaded!));
         rows = await answer.value;
         cached = answer.hit;
         if (options.mvCacheEntries !== 0) {
-          const id = key(endpoint.name, null); // the question, whatever the MV holds
           asked.delete(id);
           asked.set(id, { question: { entry, timeRange, params: params.data, endpoint }, at: now() });
           if (asked.size > WARM_QUESTIONS) asked.delete(asked.keys().next().value!);
@@ -326,7 +325,7 @@ export function routerApp(options: RouterOptions) {
     const source = rows !== null ? 'clickhouse' : 'chdb';
     if (rows === null) {
       try {
-        rows = await lakeInFlight.share(key('chdb', null), async () => rowBytes(normalize((await chdb.query(entry.fallbackQuery, bound)).data)));
+        rows = await lakeInFlight.share(question('chdb'), async () => rowBytes(normalize((await chdb.query(entry.fallbackQuery, bound)).data)));
       } catch (error) {
         if (!(error instanceof ChdbError)) throw error;
         const status = (error.status >= 500 ? 502 : error.status) as ContentfulStatusCode;

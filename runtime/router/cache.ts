@@ -14,21 +14,23 @@
  */
 const GRAIN_MS: Readonly<Record<string, number>> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 
-export function answerKey(parts: {
+/** A question's key: the query's version, the endpoint, the range floored to the rollup grain, the parameters. */
+export function questionKey(parts: {
   readonly version: string;
   readonly endpoint: string;
   readonly rollupGrain: string;
   readonly from: number;
   readonly to: number;
   readonly params: Readonly<Record<string, unknown>>;
-  /** What the MV held when answering (SyncState.loaded); null for the lake. */
-  readonly loaded: string | null;
 }): string {
   const grain = GRAIN_MS[parts.rollupGrain] ?? 1;
   const floor = (t: number) => Math.floor(t / grain) * grain;
   const params = Object.entries(parts.params).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return JSON.stringify([parts.version, parts.endpoint, floor(parts.from), floor(parts.to), params, parts.loaded]);
+  return JSON.stringify([parts.version, parts.endpoint, floor(parts.from), floor(parts.to), params]);
 }
+
+/** An MV answer's key: the question's, and what the MV held when answering (SyncState.loaded). JSON has no raw newline, so the two never run together. */
+export const answerKey = (question: string, loaded: string): string => `${question}\n${loaded}`;
 
 export class AnswerCache {
   readonly #entries = new Map<string, Promise<Uint8Array>>();
