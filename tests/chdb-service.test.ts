@@ -4,7 +4,7 @@
  * naming the field; writes are refused; a token guards it; a table written
  * after start is found.
  */
-import { copyFileSync, existsSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Session } from 'chdb';
@@ -155,6 +155,17 @@ describe('chDB service', () => {
     } finally {
       await late.stop();
     }
+  });
+
+  it('leaves nothing in the temp folder once stopped', async () => {
+    const tmp = tempDir('tmp');
+    const own = await startService(['chdb'], projectWithLake(lake), { TMPDIR: tmp });
+    const answer = await postJson(`${own.url}/query`, { sql: 'SELECT count() AS n FROM lake.otel_logs' });
+    expect(answer.body.data).toEqual([{ n: rows.otel_logs.length }]);
+    expect(readdirSync(tmp).some((name) => name.startsWith('hyb-chdb-config-'))).toBe(true);
+    await own.stop();
+    // (tsx keeps its compile cache there on purpose)
+    expect(readdirSync(tmp).filter((name) => !name.startsWith('tsx-'))).toEqual([]);
   });
 
   it('reads attributes promoted after it started, from the maps of files written before', async () => {

@@ -8,9 +8,9 @@
  * or `hyb compile` promoted other attributes (runtime/lake/attributes.ts),
  * the session is replaced by a fresh one that sees it.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { drainPending, Session } from 'chdb';
 import { LAKE_DATABASE } from '../../compiler/compile.ts';
 import type { HybConfig } from '../../schemas/config.ts';
@@ -228,5 +228,6 @@ export class LakeEngine {
 
   close(): void {
     this.#session.close();
+    if (this.#configFile) rmSync(dirname(this.#configFile), { recursive: true, force: true });
   }
 }
