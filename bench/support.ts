@@ -76,8 +76,8 @@ let spreadParent: string | undefined;
  * (`chattr +T`). Without it, a new store lands where the store before it was
  * just deleted, and ext4 without a journal (this VM's root) checks, on every
  * file it creates, each inode freed there in the last one to six minutes
- * before passing over it: a sync right after the previous round's store was
- * removed took 11.6 s, against 8.0-8.3 s under the flagged folder and
+ * before passing over it: syncs right after the previous run's store was
+ * removed took 12.5-13.1 s, against 7.6-8.6 s under the flagged folder and
  * 7.7-8.5 s on tmpfs (bench/RESULTS.md, Sync). On other filesystems chattr
  * fails and nothing changes.
  */

@@ -2,7 +2,7 @@
  * `hyb serve chdb` over a seeded local lake: every metric's fallback query
  * answers through the service exactly as in-process; bad input gets a 400
  * naming the field; writes are refused; a token guards it; a table written
- * after start is found.
+ * after start is found; nothing is left in the temp folder after a stop.
  */
 import { copyFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
