@@ -9,6 +9,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     pool: 'forks',
+    // one temp folder a run, removed at its end (tests/support/run-temp.ts)
+    globalSetup: ['tests/support/run-temp.ts'],
     maxWorkers: 2,
     testTimeout: 300_000,
     hookTimeout: 180_000,
