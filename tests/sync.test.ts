@@ -2,7 +2,8 @@
  * `hyb migrate` and `hyb sync` against the local store, through the official
  * client: after a sync every metric's MV answer equals its fallback answer
  * over the lake; late rows (old timestamps, new files) arrive with the next
- * sync; `hyb sync --backfill` rebuilds a tier that lost rows; a sync killed
+ * sync; `hyb sync --backfill` rebuilds a tier that lost rows; raw rows and
+ * rollup rows are kept as long as configured and declared; a sync killed
  * with SIGKILL at a random point, 20 times (50 in `npm run
  * test:reliability`), and rerun each time loads every row exactly once,
  * checked after every rerun.
@@ -160,6 +161,30 @@ describe('migrate and sync', () => {
     await expectMvEqualsFallback();
   }, 120_000);
 
+  it('keeps raw rows for retention.rawDays and rollup rows for their metric\'s retention', async () => {
+    // rows 40 days old (past the raw 30 days, within the rollups' 90) and 100 days old (past both)
+    seed(['--days', '1', '--events', '600', '--seed', '23', '--start', day(-40)]);
+    seed(['--days', '1', '--events', '600', '--seed', '24', '--start', day(-100)]);
+    expect(hyb(['sync'], project).status).toBe(0);
+    engine ??= openEngine(lake);
+    attachLake(engine, lake, ['otel_logs']);
+    const inLake = queryJson(engine, 'SELECT count() AS n FROM lake.otel_logs WHERE Timestamp < now() - INTERVAL 30 DAY', {}).data[0] as { n: number };
+    expect(Number(inLake.n)).toBeGreaterThan(0);
+    const rollup = metrics.find((m) => m.ir.name === 'pageviews_per_day')!;
+    // merges apply a TTL; FINAL makes them run now
+    for (const table of ['otel_logs', rollup.sql.target!]) await client.command({ query: `OPTIMIZE TABLE ${table} FINAL` });
+    expect(await count('SELECT count() AS n FROM otel_logs WHERE Timestamp < now() - INTERVAL 30 DAY')).toBe(0);
+    expect(await count('SELECT count() AS n FROM otel_logs WHERE Timestamp >= now() - INTERVAL 29 DAY')).toBeGreaterThan(0);
+    expect(rollup.ir.retentionDays).toBe(90);
+    expect(await count(`SELECT count() AS n FROM ${rollup.sql.target} WHERE bucket < now() - INTERVAL 30 DAY AND bucket >= now() - INTERVAL 89 DAY`)).toBeGreaterThan(0);
+    expect(await count(`SELECT count() AS n FROM ${rollup.sql.target} WHERE bucket < now() - INTERVAL 90 DAY`)).toBe(0);
+    // every rollup keeps what its metric declares
+    const created = (await (await client.query({ query: "SELECT name, create_table_query FROM system.tables WHERE database = currentDatabase() AND name LIKE 'hyb\\_%' AND name NOT LIKE '%\\_mv'", format: 'JSONEachRow' })).json()) as { name: string; create_table_query: string }[];
+    for (const m of metrics.filter((x) => x.sql.target)) {
+      expect(created.find((t) => t.name === m.sql.target)?.create_table_query, m.ir.name).toMatch(new RegExp(`TTL bucket \\+ toIntervalDay\\(${m.ir.retentionDays}\\)`));
+    }
+  }, 120_000);
+
   // npm test: 20 kills; npm run test:reliability (vitest.reliability.config.ts): HYB_SYNC_KILLS=50.
   const KILLS = Number(process.env.HYB_SYNC_KILLS ?? 20);
   it(`loads every row exactly once after each of ${KILLS} SIGKILLs at random points: after every rerun the MVs answer as the lake does`, async () => {
@@ -169,15 +194,17 @@ describe('migrate and sync', () => {
     const sync = (push: boolean, env: Record<string, string> = {}) =>
       spawn(process.execPath, [join(projectRoot, 'bin/hyb.mjs'), 'sync', ...(push ? ['--push'] : [])], { cwd: project, stdio: 'ignore', env: { ...process.env, ...env } });
     const exitOf = (child: ReturnType<typeof sync>) => new Promise<NodeJS.Signals | number>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code!)));
-    /** A sync to the end, then: each source's raw table holds the lake's rows once, and every MV answers as the lake does. */
+    /** A sync to the end, then: each source's raw table holds the lake's rows once (those its TTL keeps), and every MV answers as the lake does. */
     const rerunAndCheck = async (push: boolean) => {
       const rerun = hyb(['sync', ...(push ? ['--push'] : [])], project);
       expect(rerun.status, rerun.stderr).toBe(0);
       expect(rerun.stderr).toMatch(push ? /hyb sync: (0 file\(s\)|\d+ file\(s\), \d+ rows \(0 read)/ : /hyb sync: (0 file\(s\)|(\d+) file\(s\), \d+ rows \(\2 read)/);
       await expectMvEqualsFallback(); // attaches the lake views the counts read
+      // (clear of the raw 30 days' edge, which moves as the test runs)
+      const kept = 'Timestamp >= now() - INTERVAL 29 DAY';
       for (const source of ['otel_logs', 'otel_traces']) {
-        const lakeRows = Number((queryJson(engine, `SELECT count() AS n FROM lake.${source}`, {}).data[0] as { n: number }).n);
-        expect(await count(`SELECT count() AS n FROM ${source}`), `${source}: raw rows == lake rows`).toBe(lakeRows);
+        const lakeRows = Number((queryJson(engine, `SELECT count() AS n FROM lake.${source} WHERE ${kept}`, {}).data[0] as { n: number }).n);
+        expect(await count(`SELECT count() AS n FROM ${source} WHERE ${kept}`), `${source}: raw rows == lake rows`).toBe(lakeRows);
       }
     };
 
