@@ -16,7 +16,7 @@ import { z } from 'zod';
 import type { ErrorBody } from '../../schemas/query.ts';
 import type { QueryMeta } from '../client/index.ts';
 import { ChdbBackend, ChdbError, ClickHouseEndpoint, type EndpointConfig } from './backends.ts';
-import { AnswerCache, answerKey, InFlight, Limit, questionKey } from './cache.ts';
+import { AnswerCache, answerKey, InFlight, keepRecent, Limit, questionKey } from './cache.ts';
 import { normalizer, type Column, type Normalizer } from './normalize.ts';
 import { clickhouseTime, parseTimeRange, TimeRangeError, type TimeRange } from './range.ts';
 import { checkAdhocSql, SqlRefused } from './sql-check.ts';
@@ -152,6 +152,8 @@ export function routerApp(options: RouterOptions) {
   );
   const chdb = new ChdbBackend(options.chdb.url, options.chdb.token, options.chdbTimeoutMs ?? 60_000, options.fetch);
   const cache = new AnswerCache(options.mvCacheEntries ?? 1_000);
+  /** Warming fills the cache, so it runs only when there is one. */
+  const warms = options.mvCacheEntries !== 0;
   /** By question key: the question and when it was last asked (a Map keeps the order of asking). */
   const asked = new Map<string, { question: Question; at: number }>();
   const warmLimit = new Limit(WARM_AT_ONCE);
@@ -232,7 +234,7 @@ export function routerApp(options: RouterOptions) {
       warming.add(settled);
     }
   }
-  if (options.mvCacheEntries !== 0) for (const endpoint of endpoints) endpoint.onLoaded = (source) => warm(endpoint, source);
+  if (warms) for (const endpoint of endpoints) endpoint.onLoaded = (source) => warm(endpoint, source);
 
   async function route(entry: RouterEntry, range: TimeRange): Promise<Route> {
     if (!entry.mvQuery || !entry.target) return { endpoint: null, reason: 'raw-only metric: no MV', syncedAt: null, loaded: null };
@@ -311,11 +313,7 @@ export function routerApp(options: RouterOptions) {
         const answer = mvAnswer(endpoint, entry, bound, answerKey(id, decision.loaded!));
         rows = await answer.value;
         cached = answer.hit;
-        if (options.mvCacheEntries !== 0) {
-          asked.delete(id);
-          asked.set(id, { question: { entry, timeRange, params: params.data, endpoint }, at: now() });
-          if (asked.size > WARM_QUESTIONS) asked.delete(asked.keys().next().value!);
-        }
+        if (warms) keepRecent(asked, id, { question: { entry, timeRange, params: params.data, endpoint }, at: now() }, WARM_QUESTIONS);
       } catch (error) {
         endpoint.markDown(error);
         reason = `MV query failed on ${endpoint.name}: ${(error as Error).message}`;

@@ -32,6 +32,16 @@ export function questionKey(parts: {
 /** An MV answer's key: the question's, and what the MV held when answering (SyncState.loaded). JSON has no raw newline, so the two never run together. */
 export const answerKey = (question: string, loaded: string): string => `${question}\n${loaded}`;
 
+/**
+ * Puts `key` last in `map` (a Map keeps insertion order, so its first key is
+ * the least recently used) and drops the first keys past `max`.
+ */
+export function keepRecent<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
+  map.delete(key);
+  map.set(key, value);
+  while (map.size > max) map.delete(map.keys().next().value!);
+}
+
 export class AnswerCache {
   readonly #entries = new Map<string, Promise<Uint8Array>>();
 
@@ -41,16 +51,13 @@ export class AnswerCache {
   get(key: string, load: () => Promise<Uint8Array>): { readonly value: Promise<Uint8Array>; readonly hit: boolean } {
     const kept = this.#entries.get(key);
     if (kept) {
-      // least recently used goes first: move to the end
-      this.#entries.delete(key);
-      this.#entries.set(key, kept);
+      keepRecent(this.#entries, key, kept, this.maxEntries);
       return { value: kept, hit: true };
     }
     const value = load();
     if (this.maxEntries === 0) return { value, hit: false };
-    this.#entries.set(key, value);
+    keepRecent(this.#entries, key, value, this.maxEntries);
     value.catch(() => this.#entries.get(key) === value && this.#entries.delete(key));
-    while (this.#entries.size > this.maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
     return { value, hit: false };
   }
 }
