@@ -4,6 +4,8 @@
  * route decision — healthy, unhealthy, no MV, range outside coverage, stale
  * MV, MV error mid-request — and the same rows whichever path answers.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routerTable } from '../generated/router-table.ts';
 import { routerApp, type RouterApp, type RouterEntry, type RouterOptions } from '../runtime/router/app.ts';
@@ -44,6 +46,33 @@ function router(overrides: Partial<RouterOptions> = {}): RouterApp {
 async function ask(app: RouterApp, body: unknown, headers: Record<string, string> = {}) {
   const response = await app.request('/query', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   return { status: response.status, body: (await response.json()) as any };
+}
+
+/** A real HTTP hop in front of `target` that holds each request `ms` before passing it on. */
+async function delayingProxy(target: string, ms: number) {
+  let requests = 0;
+  const server = createServer(async (request, response) => {
+    requests++;
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    await new Promise((r) => setTimeout(r, ms));
+    const headers = Object.fromEntries(Object.entries(request.headers).filter(([k]) => k !== 'host' && k !== 'connection')) as Record<string, string>;
+    const answer = await fetch(new URL(request.url!, target), { method: request.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined });
+    // fetch has decoded the body, so its encoding and length headers no longer apply
+    const passed: Record<string, string> = {};
+    answer.headers.forEach((value, key) => {
+      if (!['content-encoding', 'content-length', 'transfer-encoding'].includes(key)) passed[key] = value;
+    });
+    response.writeHead(answer.status, passed);
+    response.end(Buffer.from(await answer.arrayBuffer()));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests: () => requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 const paramsFor = (entry: RouterEntry) => ('userId' in entry.paramTypes ? { userId } : {});
@@ -169,6 +198,27 @@ describe('router decisions', () => {
       ['far', true],
       ['nearest-but-down', false],
     ]);
+  });
+
+  it('between endpoints of equal preference, takes the one whose health check answered sooner', async () => {
+    // the same store, once directly and once behind a loopback proxy that holds each request 80 ms
+    const slow = await delayingProxy(stack.store.url, 80);
+    try {
+      for (const order of [['slow', 'fast'], ['fast', 'slow']]) {
+        const urls: Record<string, string> = { slow: slow.url, fast: stack.store.url };
+        const app = router({ endpoints: order.map((name) => ({ name, url: urls[name]!, preference: 1 })) });
+        const { body } = await ask(app, { query: 'top_pages', timeRange: '7d' });
+        expect(body.source).toBe('clickhouse');
+        expect(body.meta.endpoint, `listed ${order.join(', ')}`).toBe('fast');
+        const health = await (await app.request('/health')).json();
+        const latency = Object.fromEntries(health.clickhouse.map((e: { name: string; latencyMs: number }) => [e.name, e.latencyMs]));
+        expect(latency.slow).toBeGreaterThanOrEqual(80);
+        expect(latency.fast).toBeLessThan(latency.slow);
+      }
+      expect(slow.requests()).toBeGreaterThan(0);
+    } finally {
+      await slow.close();
+    }
   });
 });
 
