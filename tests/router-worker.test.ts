@@ -2,7 +2,11 @@
  * The Worker build of the router under `wrangler dev` (workerd), run from the
  * wrangler config `hyb compile` generates, against the local store and the
  * chDB service: the same answers as the Node build (`hyb serve router`).
+ * And the generated client, run in Node and in a Worker of its own, against
+ * each build.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../compiler/config.ts';
 import { routerTable } from '../generated/router-table.ts';
@@ -10,22 +14,36 @@ import { routerSettings } from '../runtime/router/settings.ts';
 import { postJson, startService, type RunningService } from './support/services.ts';
 import { day, hybOk, Stack } from './support/stack.ts';
 import { wranglerDev, type WranglerDev } from '../runtime/dev/wrangler.ts';
+import * as queries from '../generated/client.ts';
+import { createClient, HybClientError, type HybClient, type QueryOptions, type QueryResult } from '../runtime/client/index.ts';
+import { tempDir } from './support/lake.ts';
+import { projectRoot } from './support/project.ts';
 
 let stack: Stack;
 let node: RunningService;
 let worker: WranglerDev;
+let clientWorker: WranglerDev;
 let userId: string;
 
 beforeAll(async () => {
   stack = await Stack.start({ days: 2, events: 10_000 });
   hybOk(['compile'], stack.project); // the wrangler config now names this store and chDB service
-  [node, worker] = await Promise.all([startService(['router'], stack.project), wranglerDev(stack.project, ['generated/router/wrangler.jsonc'])]);
+  const clientConfig = join(tempDir('client-worker'), 'wrangler.jsonc');
+  writeFileSync(
+    clientConfig,
+    JSON.stringify({ name: 'hyb-client-test', main: join(projectRoot, 'tests/fixtures/client-worker/index.ts'), compatibility_date: '2026-03-01' }),
+  );
+  [node, worker, clientWorker] = await Promise.all([
+    startService(['router'], stack.project),
+    wranglerDev(stack.project, ['generated/router/wrangler.jsonc']),
+    wranglerDev(stack.project, [clientConfig]),
+  ]);
   const found = await postJson(`${stack.chdb.url}/query`, { sql: "SELECT LogAttributes['user.id'] AS u FROM lake.otel_logs WHERE SeverityText = 'ERROR' LIMIT 1" });
   userId = found.body.data[0].u;
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.all([worker?.stop(), node?.stop(), stack?.stop()]);
+  await Promise.all([clientWorker?.stop(), worker?.stop(), node?.stop(), stack?.stop()]);
 });
 
 describe('the router Worker (workerd)', () => {
@@ -58,6 +76,36 @@ describe('the router Worker (workerd)', () => {
     expect(queries.every((q) => q.mv?.readyOn.includes('default'))).toBe(true);
     const health = (await (await fetch(`${worker.url}/health`)).json()) as { status: string };
     expect(health.status).toBe('ok');
+  });
+
+  it('the generated client functions answer as the router does, in Node and in a Worker, against either build', async () => {
+    type Generated = (client: HybClient, params: never, options?: QueryOptions) => Promise<QueryResult<unknown>>;
+    const functions: Record<string, Generated> = queries;
+    const camel = (name: string) => name.replace(/_(\w)/g, (_, c: string) => c.toUpperCase());
+    const timeRange = { from: day(-3), to: day(1) };
+    for (const [name, entry] of Object.entries(routerTable)) {
+      const params = 'userId' in entry.paramTypes ? { userId } : {};
+      const direct = await postJson(`${node.url}/query`, { query: name, timeRange, params });
+      // in Node, against the Worker build
+      const inNode = await functions[camel(name)]!(createClient({ baseUrl: worker.url }), params as never, { timeRange });
+      // in workerd, against the Node build
+      const inWorker = await postJson(clientWorker.url, { router: node.url, fn: camel(name), params, timeRange });
+      expect(inWorker.status, JSON.stringify(inWorker.body)).toBe(200);
+      for (const answer of [inNode, inWorker.body as QueryResult<unknown>]) {
+        expect(answer.query).toBe(name);
+        expect(answer.source, `${name}: ${answer.meta.reason}`).toBe('clickhouse');
+        expect(answer.rows).toEqual(direct.body.rows);
+      }
+      expect(direct.body.rows.length, name).toBeGreaterThan(0);
+    }
+    // a refused parameter is a HybClientError naming the field, in both places
+    const bad = { userId: 42 } as never;
+    const thrown = await queries.errorsForUser(createClient({ baseUrl: worker.url }), bad).catch((e: unknown) => e);
+    expect(thrown).toBeInstanceOf(HybClientError);
+    expect(thrown).toMatchObject({ status: 400, code: 'BAD_PARAMETER', field: 'params.userId' });
+    const inWorker = await postJson(clientWorker.url, { router: node.url, fn: 'errorsForUser', params: bad });
+    expect(inWorker.status).toBe(502);
+    expect(inWorker.body).toEqual({ name: 'HybClientError', status: 400, code: 'BAD_PARAMETER', field: 'params.userId' });
   });
 
   // Last: it adds data to the shared lake and store.

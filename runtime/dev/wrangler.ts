@@ -26,7 +26,10 @@ export interface WranglerDev {
 /** Runs `wrangler dev -c <config>… [args]` in `dir` on `port` (default: a free one) and resolves once it is ready. */
 export async function wranglerDev(dir: string, configs: readonly string[], options: { port?: number; args?: readonly string[] } = {}): Promise<WranglerDev> {
   const port = options.port || (await freePort());
-  const child = spawn(wrangler, ['dev', ...configs.flatMap((c) => ['-c', c]), '--port', String(port), '--ip', '127.0.0.1', '--show-interactive-dev-session=false', ...(options.args ?? [])], {
+  // a devtools port of its own: two wrangler devs started at once would both take the default 9229
+  const inspectorPort = await freePort();
+  const args = ['dev', ...configs.flatMap((c) => ['-c', c]), '--port', String(port), '--ip', '127.0.0.1', '--inspector-port', String(inspectorPort)];
+  const child = spawn(wrangler, [...args, '--show-interactive-dev-session=false', ...(options.args ?? [])], {
     cwd: dir,
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
