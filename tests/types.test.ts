@@ -6,6 +6,9 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { InferParams, InferRow } from '../compiler/dsl/index.ts';
 import type * as client from '../generated/client.ts';
+import type * as hooks from '../generated/hooks.ts';
+import type { QueryResult } from '../runtime/client/index.ts';
+import { hybQueryKey } from '../runtime/client/react.ts';
 import { routerTable } from '../generated/router-table.ts';
 import { bounceRate } from '../metrics/bounce-rate.ts';
 import { errorsForUser, errorsPerHour, topErrors } from '../metrics/errors.ts';
@@ -45,5 +48,26 @@ describe('inferred types', () => {
     expect(JSON.stringify(unknown.error?.issues)).toContain('servce');
     const mistyped = routerTable.errors_for_user.params.safeParse({ userId: 42 });
     expect(mistyped.error?.issues[0]?.path).toEqual(['userId']);
+  });
+
+  it('each hook takes its query\'s parameters and yields its rows', () => {
+    expectTypeOf<Parameters<typeof hooks.useErrorsForUser>[0]>().toEqualTypeOf<client.ErrorsForUserParams>();
+    expectTypeOf<Parameters<typeof hooks.usePageviewsPerDay>[0]>().toEqualTypeOf<{ service?: string }>();
+    expectTypeOf<ReturnType<typeof hooks.useBounceRate>['data']>().toEqualTypeOf<QueryResult<client.BounceRateRow> | undefined>();
+    expectTypeOf<ReturnType<typeof hooks.useApiLatency>['data']>().not.toEqualTypeOf<QueryResult<client.BounceRateRow> | undefined>();
+  });
+});
+
+describe('hook query keys', () => {
+  it('are equal for the same query, parameters and range whatever the property order, and differ otherwise', () => {
+    const key = hybQueryKey('pageviews_per_day', { service: 'web', page: '/a' }, '7d');
+    expect(hybQueryKey('pageviews_per_day', { page: '/a', service: 'web' }, '7d')).toEqual(key);
+    expect(JSON.stringify(hybQueryKey('pageviews_per_day', { page: '/a', service: 'web' }, '7d'))).toBe(JSON.stringify(key));
+    expect(hybQueryKey('pageviews_per_day', { service: 'api', page: '/a' }, '7d')).not.toEqual(key);
+    expect(hybQueryKey('pageviews_per_day', { service: 'web', page: '/a' }, '30d')).not.toEqual(key);
+    expect(hybQueryKey('top_pages', { service: 'web', page: '/a' }, '7d')).not.toEqual(key);
+    const range = { from: '2026-12-01T00:00:00Z', to: '2026-12-02T00:00:00Z' };
+    expect(hybQueryKey('top_pages', {}, range)).toEqual(hybQueryKey('top_pages', {}, { ...range }));
+    expect(hybQueryKey('top_pages', {}, range)).not.toEqual(hybQueryKey('top_pages', {}, { ...range, to: '2026-12-03T00:00:00Z' }));
   });
 });
