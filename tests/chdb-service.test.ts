@@ -157,15 +157,24 @@ describe('chDB service', () => {
     }
   });
 
-  it('leaves nothing in the temp folder once stopped', async () => {
+  it('leaves nothing in the temp folder once stopped, and only its chDB session folder when killed', async () => {
+    // (tsx keeps its compile cache there on purpose)
+    const left = (tmp: string) => readdirSync(tmp).filter((name) => !name.startsWith('tsx-'));
     const tmp = tempDir('tmp');
     const own = await startService(['chdb'], projectWithLake(lake), { TMPDIR: tmp });
     const answer = await postJson(`${own.url}/query`, { sql: 'SELECT count() AS n FROM lake.otel_logs' });
     expect(answer.body.data).toEqual([{ n: rows.otel_logs.length }]);
-    expect(readdirSync(tmp).some((name) => name.startsWith('hyb-chdb-config-'))).toBe(true);
+    // the limits config is read when the session opens, and its folder removed then
+    expect(left(tmp)).toEqual([expect.stringMatching(/^chdb-node-/)]);
     await own.stop();
-    // (tsx keeps its compile cache there on purpose)
-    expect(readdirSync(tmp).filter((name) => !name.startsWith('tsx-'))).toEqual([]);
+    expect(left(tmp)).toEqual([]);
+
+    const killedTmp = tempDir('tmp');
+    const killed = await startService(['chdb'], projectWithLake(lake), { TMPDIR: killedTmp });
+    expect((await postJson(`${killed.url}/query`, { sql: 'SELECT count() AS n FROM lake.otel_logs' })).status).toBe(200);
+    killed.child.kill('SIGKILL');
+    await new Promise((r) => killed.child.once('exit', r));
+    expect(left(killedTmp)).toEqual([expect.stringMatching(/^chdb-node-/)]);
   });
 
   it('reads attributes promoted after it started, from the maps of files written before', async () => {

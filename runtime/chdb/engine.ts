@@ -10,7 +10,7 @@
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { drainPending, Session } from 'chdb';
 import { LAKE_DATABASE } from '../../compiler/compile.ts';
 import type { HybConfig } from '../../schemas/config.ts';
@@ -70,7 +70,6 @@ export class LakeEngine {
   #idle: (() => void)[] = [];
   #swapping: Promise<void> | null = null;
   #lastRefresh = 0;
-  #configFile: string | undefined;
   /** The promoted attributes the views were made with, as JSON. */
   #promoted = '';
 
@@ -93,8 +92,15 @@ export class LakeEngine {
   }
 
   #open(): [Session, SourceName[]] {
-    // A temporary folder, removed on close; the limits as a locked profile.
-    const session = new Session(undefined, { connectionArgs: [`--config-file=${this.#limitsConfig()}`] });
+    // A temporary folder, removed on close; the limits as a locked profile,
+    // read at start (its folder is removed as soon as the session is open).
+    const configDir = this.#limitsConfig();
+    let session: Session;
+    try {
+      session = new Session(undefined, { connectionArgs: [`--config-file=${join(configDir, 'config.xml')}`] });
+    } finally {
+      rmSync(configDir, { recursive: true, force: true });
+    }
     session.query(`CREATE DATABASE IF NOT EXISTS ${LAKE_DATABASE}`);
     const present: SourceName[] = [];
     const promoted = readPromoted(this.root);
@@ -117,10 +123,9 @@ export class LakeEngine {
   /**
    * A config file whose default profile holds the limits, each constrained
    * (a query's SETTINGS or a SET cannot raise or lift it: 0 would mean no
-   * limit, hence the minimum of 1). Written once per engine.
+   * limit, hence the minimum of 1). Returns its folder.
    */
   #limitsConfig(): string {
-    if (this.#configFile) return this.#configFile;
     const dir = mkdtempSync(join(tmpdir(), 'hyb-chdb-config-'));
     const l = this.limits;
     const bounded = { max_execution_time: l.maxExecutionSeconds, max_memory_usage: l.maxMemoryBytes, max_result_rows: l.maxResultRows, max_result_bytes: l.maxResultBytes };
@@ -135,7 +140,7 @@ export class LakeEngine {
         `<quotas><default></default></quotas></clickhouse>\n`,
     );
     writeFileSync(join(dir, 'config.xml'), `<clickhouse><users_config>${join(dir, 'users.xml')}</users_config></clickhouse>\n`);
-    return (this.#configFile = join(dir, 'config.xml'));
+    return dir;
   }
 
   /** Runs one query with its parameters bound by ClickHouse; JSON rows. */
@@ -228,6 +233,5 @@ export class LakeEngine {
 
   close(): void {
     this.#session.close();
-    if (this.#configFile) rmSync(dirname(this.#configFile), { recursive: true, force: true });
   }
 }
