@@ -6,12 +6,18 @@
  * Per seed dashboard query, side by side in one run: router → MV p50/p99
  * (goal ≤ 5 ms / ≤ 20 ms) through a router without its answer cache and
  * through the default one (answered from its cache), the same MV query sent
- * straight to the store with the client the router uses (the uncached
- * router's overhead is the difference, goal ≤ 1 ms), and router → chDB p50.
+ * straight to ClickHouse (here the store) with the client the router uses
+ * (the uncached router's overhead is the difference, goal ≤ 1 ms), and
+ * router → chDB p50.
  * Then throughput on the MV path, cached and not, with a loopback load
  * generator (goal ≥ 3,000 req/s).
  *
  *   npm run bench:router      (seeds and syncs on first use, several minutes)
+ *
+ * With CLICKHOUSE_URL (and CLICKHOUSE_USER, CLICKHOUSE_PASSWORD,
+ * CLICKHOUSE_DATABASE, as the tier tests take them) the MVs live on that
+ * server instead of the local store: migrated and synced from the same lake,
+ * then measured the same way.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -81,9 +87,20 @@ function latencyChart(bars: readonly { name: string; mv: number; cached: number;
 const percentile = (xs: readonly number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 const ms = (x: number) => Math.round(x * 100) / 100;
 
+/** A ClickHouse server named in the environment, or null for the local store. */
+const server = process.env.CLICKHOUSE_URL
+  ? {
+      url: process.env.CLICKHOUSE_URL,
+      username: process.env.CLICKHOUSE_USER ?? 'default',
+      password: process.env.CLICKHOUSE_PASSWORD ?? '',
+      database: process.env.CLICKHOUSE_DATABASE ?? 'default',
+    }
+  : null;
+
 configure({});
-const [store, chdb] = await Promise.all([startHyb(['store'], dir), startHyb(['chdb'], dir)]);
-configure({ clickhouse: { url: store.url }, router: { chdbUrl: chdb.url } });
+const [store, chdb] = await Promise.all([server ? null : startHyb(['store'], dir), startHyb(['chdb'], dir)]);
+const clickhouse = server ?? { url: store!.url };
+configure({ clickhouse, router: { chdbUrl: chdb.url } });
 try {
   run(['migrate']);
   run(['sync']); // incremental after the first run
@@ -93,7 +110,11 @@ try {
     startHyb(['router'], dir, { HYB_CONFIG_OVERRIDES: JSON.stringify({ router: { mvCacheEntries: 0 } }) }),
   ]);
   try {
-    const direct = createClient({ url: store.url });
+    const direct = createClient(clickhouse);
+    const [{ version }] = (await (await direct.query({ query: 'SELECT version() AS version', format: 'JSONEachRow' })).json()) as [{ version: string }];
+    const tier = server
+      ? `a ClickHouse ${version} server (CLICKHOUSE_URL)`
+      : `the local store (\`hyb serve store\`: chDB ${version} behind the ClickHouse HTTP interface, the embedded stand-in for a ClickHouse server)`;
     const post = async (url: string, body: object) => {
       const response = await fetch(`${url}/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       const answer = (await response.json()) as { source: string; rows: unknown[]; meta: { reason: string | null; cached: boolean } };
@@ -187,9 +208,9 @@ try {
     const ratios = chart.map((c) => c.chdb / c.mv);
     report({
       bench: 'router',
-      setup: `The 10 M-event, 30-day lake of the fallback bench synced into the local store (\`hyb serve store\`: chDB behind the ClickHouse HTTP interface, the embedded stand-in for a ClickHouse server), the chDB service and two \`hyb serve router\` processes: the default one, which keeps MV answers until the next sync, and one with \`router.mvCacheEntries: 0\`; all on the same machine as the client. Every query over the full 30 days. Per query, ${MV_RUNS} rounds alternating the uncached router, the cached router and the same MV SQL sent straight to the store with the client the router uses (\`@clickhouse/client-web\`); the router's overhead is the uncached router's median minus the direct median. Then router → chDB (\`via: "chdb"\`), ${CHDB_RUNS} runs. A dashboard opening: every MV query sent at once to the uncached router, ${PAGE_LOADS} times after 2 warm-ups, the time to the last answer. Throughput: autocannon on loopback in the bench process, ${LOAD_CONCURRENCY} connections each sending its next request when the answer is in, \`top_pages\` via the MV, ${LOAD_SECONDS} s per router. Chart: [router-latency.svg](router-latency.svg).`,
+      setup: `The 10 M-event, 30-day lake of the fallback bench synced into ${tier}, the chDB service and two \`hyb serve router\` processes: the default one, which keeps MV answers until the next sync, and one with \`router.mvCacheEntries: 0\`; all on the same machine as the client. Every query over the full 30 days. Per query, ${MV_RUNS} rounds alternating the uncached router, the cached router and the same MV SQL sent straight to ClickHouse with the client the router uses (\`@clickhouse/client-web\`); the router's overhead is the uncached router's median minus the direct median. Then router → chDB (\`via: "chdb"\`), ${CHDB_RUNS} runs. A dashboard opening: every MV query sent at once to the uncached router, ${PAGE_LOADS} times after 2 warm-ups, the time to the last answer. Throughput: autocannon on loopback in the bench process, ${LOAD_CONCURRENCY} connections each sending its next request when the answer is in, \`top_pages\` via the MV, ${LOAD_SECONDS} s per router. Chart: [router-latency.svg](router-latency.svg).`,
       details: [
-        '| query | router → MV p50 ms | p99 | store direct p50 | router overhead | cached MV p50 | cached p99 | router → chDB p50 | chDB p99 | chDB / MV |',
+        '| query | router → MV p50 ms | p99 | ClickHouse direct p50 | router overhead | cached MV p50 | cached p99 | router → chDB p50 | chDB p99 | chDB / MV |',
         '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
         ...rows,
         `| **all queries** | **${ms(median(all.mv))}** | **${ms(percentile(all.mv, 0.99))}** | ${ms(median(all.direct))} | **${ms(median(all.overhead))}** (median of per-query) | **${ms(median(all.cached))}** | **${ms(percentile(all.cached, 0.99))}** | ${ms(median(all.chdb))} | ${ms(percentile(all.chdb, 0.99))} | |`,
@@ -199,7 +220,7 @@ try {
         { measure: 'router → MV p99, all queries, uncached', value: percentile(all.mv, 0.99), unit: 'ms', goal: atMost(20) },
         { measure: 'router → MV p50, all queries, cached', value: median(all.cached), unit: 'ms', goal: atMost(5) },
         { measure: 'router → MV p99, all queries, cached', value: percentile(all.cached, 0.99), unit: 'ms', goal: atMost(20) },
-        { measure: 'router overhead over the store, uncached (median of per-query)', value: median(all.overhead), unit: 'ms', goal: atMost(1), note: `${ms(Math.min(...all.overhead))}–${ms(Math.max(...all.overhead))}` },
+        { measure: 'router overhead over ClickHouse direct, uncached (median of per-query)', value: median(all.overhead), unit: 'ms', goal: atMost(1), note: `${ms(Math.min(...all.overhead))}–${ms(Math.max(...all.overhead))}` },
         { measure: 'router → chDB p50, all queries', value: median(all.chdb), unit: 'ms' },
         { measure: 'chDB / MV p50 ratio, uncached (median of per-query)', value: median(ratios), unit: '×', note: `${Math.round(Math.min(...ratios))}–${Math.round(Math.max(...ratios))}` },
         { measure: `a dashboard's ${entries.length} MV queries sent at once, uncached: last answer, median`, value: median(pages), unit: 'ms', note: `${PAGE_LOADS} loads, ${ms(Math.min(...pages))}–${ms(Math.max(...pages))}` },
@@ -211,5 +232,5 @@ try {
     await Promise.all([router.stop(), uncachedRouter.stop()]);
   }
 } finally {
-  await Promise.all([store.stop(), chdb.stop()]);
+  await Promise.all([store?.stop(), chdb.stop()]);
 }
