@@ -5,7 +5,8 @@
  * within 1e-9 relative for floats. A new metric file is covered by this test
  * with no new test code.
  */
-import { resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Session } from 'chdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileProject } from '../compiler/project.ts';
@@ -13,6 +14,7 @@ import type { CompiledMetric } from '../compiler/codegen/typescript.ts';
 import { generate, type Rows } from '../runtime/seed/generate.ts';
 import { attachLake, insertRaw, openEngine, queryJson, tempDir, writeLake, type JsonResult } from './support/lake.ts';
 import { expectSameRows, floatColumns } from './support/compare.ts';
+import { scratchProject } from './support/project.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const DAYS = 3;
@@ -24,18 +26,33 @@ const t0 = startDay.getTime();
 
 let session: Session;
 let metrics: readonly CompiledMetric[];
+/** Two-level metrics with a grain and a parameter, optional or required: the cases the MV query's FINAL read turns on. */
+let extras: readonly CompiledMetric[];
 let rows: Rows;
+
+const EXTRA_METRICS = `import { count, countIf, defineMetric, entity, logs, param } from '../compiler/dsl/index.ts';
+const user = entity(logs.attr('user.id'), { events: count() });
+const shape = { source: logs, grain: 'day', entity: user, measures: { users: count(), busy: countIf(user.ref.events.ge(10)) } } as const;
+export const usersByEvent = defineMetric({ ...shape, description: 'Users per day, of one kind of event or all', params: { event: param(logs.col('EventName')) } });
+export const usersForEvent = defineMetric({ ...shape, description: 'Users per day, of one kind of event', params: { event: param(logs.col('EventName'), { required: true }) } });
+`;
 
 beforeAll(async () => {
   const compiled = await compileProject(root);
   expect(compiled.diagnostics).toEqual([]);
   metrics = compiled.metrics;
+  const extraDir = join(tempDir('metrics'), 'metrics');
+  mkdirSync(extraDir);
+  writeFileSync(join(extraDir, 'users.ts'), EXTRA_METRICS);
+  const extra = await compileProject(scratchProject({ metrics: extraDir }));
+  expect(extra.diagnostics).toEqual([]);
+  extras = extra.metrics;
   rows = generate({ seed: 42, start: startDay.toISOString().slice(0, 10), days: DAYS, sessionsPerDay: 400, users: 150 });
   const lake = tempDir('lake');
   writeLake(lake, rows, 3);
   session = openEngine(lake);
   attachLake(session, lake, ['otel_logs', 'otel_traces']);
-  for (const m of metrics) {
+  for (const m of [...metrics, ...extras]) {
     if (m.sql.targetDDL) session.query(m.sql.targetDDL);
     if (m.sql.mvDDL) session.query(m.sql.mvDDL);
   }
@@ -60,7 +77,7 @@ const edgeRanges = {
 /** A known value per parameter name, so filtered queries return rows. */
 function paramValues(m: CompiledMetric): Record<string, unknown>[] {
   const userParams = m.sql.params.filter((p) => p.name !== 'from' && p.name !== 'to');
-  const known: Record<string, unknown> = { userId: rows.otel_logs.find((r) => r.SeverityText === 'ERROR')!.LogAttributes && (rows.otel_logs.find((r) => r.SeverityText === 'ERROR')!.LogAttributes as Record<string, string>)['user.id'], service: 'web' };
+  const known: Record<string, unknown> = { userId: rows.otel_logs.find((r) => r.SeverityText === 'ERROR')!.LogAttributes && (rows.otel_logs.find((r) => r.SeverityText === 'ERROR')!.LogAttributes as Record<string, string>)['user.id'], service: 'web', event: 'browser.page_view' };
   const all = Object.fromEntries(userParams.map((p) => [p.name, known[p.name]]));
   const requiredOnly = Object.fromEntries(userParams.filter((p) => p.required).map((p) => [p.name, known[p.name]]));
   const optionalAbsent = Object.fromEntries(userParams.map((p) => [p.name, p.required ? known[p.name] : null]));
@@ -74,7 +91,7 @@ describe('MV path equals fallback path', () => {
 
   it.each(Object.keys(ranges))('every metric over %s', (rangeName) => {
     const range = ranges[rangeName as keyof typeof ranges];
-    for (const m of metrics) {
+    for (const m of [...metrics, ...extras]) {
       if (!m.sql.mvQuery) continue;
             for (const params of paramValues(m)) {
         const bound = { ...range, ...params };
@@ -165,5 +182,21 @@ describe('MV path equals fallback path', () => {
     const exact = new Set(rows.otel_logs.filter((r) => r.EventName === 'browser.page_view').map((r) => (r.LogAttributes as Record<string, string>)['user.id'])).size;
     expect(summed).toBeGreaterThan(total);
     expect(Math.abs(total - exact) / exact).toBeLessThan(0.03);
+  });
+
+  it('a two-level metric with a grain reads its rollup with FINAL, one row per entity and bucket, unless an optional parameter is left out', () => {
+    const all = [...metrics, ...extras];
+    const final = all.filter((m) => m.sql.mvQuery?.includes(' FINAL ')).map((m) => m.ir.name);
+    expect(final.sort()).toEqual(['signup_funnel', 'users_for_event']);
+    // left out, the optional parameter keeps a row per kind of event for each user and day: FINAL alone would count users twice
+    const byEvent = extras.find((m) => m.ir.name === 'users_by_event')!;
+    const range = ranges['whole data set'];
+    const perKey = queryJson(session, `SELECT max(n) AS most FROM (SELECT count() AS n FROM ${byEvent.sql.target} FINAL GROUP BY bucket, entity_key)`, {});
+    expect(Number(perKey.data[0]!.most)).toBeGreaterThan(1);
+    const everyEvent = queryJson(session, byEvent.sql.mvQuery!, { ...range, event: null });
+    const pageViews = queryJson(session, byEvent.sql.mvQuery!, { ...range, event: 'browser.page_view' });
+    const users = (r: JsonResult) => r.data.reduce((n, row) => n + Number(row.users), 0);
+    expect(users(everyEvent)).toBeGreaterThanOrEqual(users(pageViews));
+    expect(users(everyEvent)).toBe(new Set(rows.otel_logs.map((r) => `${String(r.Timestamp).slice(0, 10)} ${(r.LogAttributes as Record<string, string>)['user.id']}`)).size);
   });
 });

@@ -19,6 +19,8 @@ interface MeasureSql<M extends MeasureNode> {
   readonly states: (m: M) => StateColumn[];
   /** `state(suffix, owner)`: a state column of this measure, or of the measure `owner` when it holds the state. */
   readonly merge: (m: M, state: (suffix: string, owner?: string) => string) => string;
+  /** The same from a row whose states are already merged (read with FINAL), without aggregating. */
+  readonly finalize: (m: M, state: (suffix: string, owner?: string) => string) => string;
 }
 
 type Table = { [K in MeasureNode['kind']]: MeasureSql<Extract<MeasureNode, { kind: K }>> };
@@ -38,6 +40,7 @@ function simple<M extends MeasureNode>(
       { suffix: 'state', type: `AggregateFunction(${[fn(m), ...argTypes(m)].join(', ')})`, expr: call(m, 'State', args(m).map((a) => a.sql).join(', ')) },
     ],
     merge: (m, state) => call(m, 'Merge', state('state')),
+    finalize: (_m, state) => `finalizeAggregation(${state('state')})`,
   };
 }
 
@@ -92,6 +95,7 @@ function quantileSql(): MeasureSql<EmittedQuantile> {
       return m.shared.owns ? [{ suffix: 'state', type: `AggregateFunction(${many(m, '')}, Float64)`, expr: `${many(m, 'State')}(${arg(m)})` }] : [];
     },
     merge: (m, state) => (m.shared ? `${many(m, 'Merge')}(${state('state', m.shared.owner)})[${index(m)}]` : one.merge(m, state)),
+    finalize: (m, state) => (m.shared ? `finalizeAggregation(${state('state', m.shared.owner)})[${index(m)}]` : one.finalize(m, state)),
   };
 }
 
@@ -121,9 +125,10 @@ export const measureSql: Table = {
       { suffix: 'count', type: 'AggregateFunction(count)', expr: 'countState()' },
     ],
     merge: (_m, state) => `sumMerge(${state('sum')}) / countMerge(${state('count')})`,
+    finalize: (_m, state) => `finalizeAggregation(${state('sum')}) / finalizeAggregation(${state('count')})`,
   },
   // Finished from its siblings; see `finishRatio`.
-  ratio: { output: () => 'float', single: () => '', states: () => [], merge: () => '' },
+  ratio: { output: () => 'float', single: () => '', states: () => [], merge: () => '', finalize: () => '' },
 };
 
 export function sqlFor<M extends MeasureNode>(m: M): MeasureSql<M> {

@@ -182,14 +182,21 @@ export function emitMetricSql(ir: MetricIR, options: EmitOptions): MetricSql {
         groupBy: innerKeys,
       }),
     );
+    // With a grain and no optional parameter, the rollup's key left after
+    // the WHERE is (bucket, entity_key) itself: FINAL merges each entity's
+    // states as the sort order brings them together, and no hash table of
+    // every entity is built (signup_funnel on the bench store: 46 → 34 ms).
+    // An optional parameter left out keeps several rows per entity and bucket.
+    const final = grain && ir.params.every((p) => p.required);
+    const state = (name: string) => (suffix: string, owner?: string) => stateName('e_', owner ?? name, suffix);
     mvInner = (target) =>
       outer(
         { dims: outerDimsOf(ir), measures },
         render({
-          select: [...innerKeys, ...finishedMeasures(entity.values, (n, m) => sqlFor(m).merge(m, (s, owner) => stateName('e_', owner ?? n, s)), 'e_')],
-          from: target,
+          select: [...innerKeys, ...finishedMeasures(entity.values, (n, m) => (final ? sqlFor(m).finalize(m, state(n)) : sqlFor(m).merge(m, state(n))), 'e_')],
+          from: final ? `${target} FINAL` : target,
           where: [...alignedRange(ir, 'bucket'), ...ir.params.map((p) => paramFilter(p, `p_${p.name}`))],
-          groupBy: innerKeys,
+          groupBy: final ? [] : innerKeys,
         }),
       );
   } else {

@@ -17,17 +17,12 @@ FROM
     SELECT
       bucket,
       entity_key,
-      CAST(
-        windowFunnelMerge(3600000) (e_level_state) AS UInt64
-      ) AS e_level
+      CAST(finalizeAggregation(e_level_state) AS UInt64) AS e_level
     FROM
-      hyb_signup_funnel_c9bd5c3a
+      hyb_signup_funnel_c9bd5c3a FINAL
     WHERE
       bucket >= toStartOfDay({from:DateTime64(3, 'UTC')}, 'UTC')
       AND bucket < toStartOfDay({to:DateTime64(3, 'UTC')}, 'UTC')
-    GROUP BY
-      bucket,
-      entity_key
   )
 GROUP BY
   time
