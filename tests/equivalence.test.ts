@@ -30,9 +30,25 @@ let metrics: readonly CompiledMetric[];
 let extras: readonly CompiledMetric[];
 let rows: Rows;
 
-const EXTRA_METRICS = `import { count, countIf, defineMetric, entity, logs, param } from '../compiler/dsl/index.ts';
-const user = entity(logs.attr('user.id'), { events: count() });
-const shape = { source: logs, grain: 'day', entity: user, measures: { users: count(), busy: countIf(user.ref.events.ge(10)) } } as const;
+const EXTRA_METRICS = `import { argMin, avg, count, countIf, defineMetric, entity, logs, max, param, quantile } from '../compiler/dsl/index.ts';
+const vital = logs.attr('web_vital.value').toFloat();
+// a value of each kind of state: plain, two quantiles sharing one, and avg's sum and count
+const user = entity(logs.attr('user.id'), {
+  events: count(),
+  firstPage: argMin(logs.attr('url.path'), logs.timestamp),
+  typical: quantile(vital, 0.5),
+  high: quantile(vital, 0.9),
+  meanVital: avg(vital),
+});
+const measures = {
+  users: count(),
+  busy: countIf(user.ref.events.ge(10)),
+  fromHome: countIf(user.ref.firstPage.eq('/')),
+  typical: avg(user.ref.typical),
+  high: max(user.ref.high),
+  meanVital: avg(user.ref.meanVital),
+};
+const shape = { source: logs, grain: 'day', entity: user, measures } as const;
 export const usersByEvent = defineMetric({ ...shape, description: 'Users per day, of one kind of event or all', params: { event: param(logs.col('EventName')) } });
 export const usersForEvent = defineMetric({ ...shape, description: 'Users per day, of one kind of event', params: { event: param(logs.col('EventName'), { required: true }) } });
 `;
@@ -188,6 +204,18 @@ describe('MV path equals fallback path', () => {
     const all = [...metrics, ...extras];
     const final = all.filter((m) => m.sql.mvQuery?.includes(' FINAL ')).map((m) => m.ir.name);
     expect(final.sort()).toEqual(['signup_funnel', 'users_for_event']);
+    // every kind of state is read as it stands: one quantile state for both levels, avg from its sum and count
+    const forEvent = extras.find((m) => m.ir.name === 'users_for_event')!.sql.mvQuery!;
+    expect(forEvent).toMatch(/finalizeAggregation\(e_typical_state\)\[1\].*finalizeAggregation\(e_typical_state\)\[2\]/);
+    expect(forEvent).toContain('finalizeAggregation(e_meanVital_sum) / finalizeAggregation(e_meanVital_count)');
+    expect(forEvent).not.toMatch(/Merge\(/);
+    // with values in every state: the web vitals carry a number and a page
+    for (const m of extras) {
+      const bound = { ...ranges['whole data set'], event: 'browser.web_vital' };
+      const mv = queryJson(session, m.sql.mvQuery!, bound);
+      expectSameRows(mv, queryJson(session, m.sql.fallbackQuery, bound), floatColumns(m));
+      expect(mv.data.every((r) => Number(r.typical) > 0 && Number(r.high) >= Number(r.typical) && Number(r.fromHome) > 0), m.ir.name).toBe(true);
+    }
     // left out, the optional parameter keeps a row per kind of event for each user and day: FINAL alone would count users twice
     const byEvent = extras.find((m) => m.ir.name === 'users_by_event')!;
     const range = ranges['whole data set'];
