@@ -21,6 +21,12 @@ export default function setup(): () => void {
   };
 }
 
+/**
+ * What vitest itself ends after this teardown: its test forks, and the
+ * esbuild service (`--ping`) a fork's compile started, which ends with it.
+ */
+const endsWithVitest = (command: string) => /vitest\/dist\/workers\/|\besbuild --service=\S+ --ping\b/.test(command);
+
 /** SIGKILLs every other process whose environment has TMPDIR=`dir` (Linux's /proc); their command lines. */
 export function killLeftovers(dir: string): string[] {
   const mark = `\0TMPDIR=${dir}\0`;
@@ -35,6 +41,7 @@ export function killLeftovers(dir: string): string[] {
     try {
       if (!`\0${readFileSync(`/proc/${pid}/environ`, 'latin1')}`.includes(mark)) continue;
       const command = readFileSync(`/proc/${pid}/cmdline`, 'latin1').replaceAll('\0', ' ').trim();
+      if (endsWithVitest(command)) continue;
       process.kill(Number(pid), 'SIGKILL');
       killed.push(`${pid} ${command}`);
     } catch {
