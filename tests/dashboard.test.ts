@@ -85,6 +85,12 @@ describe('dashboard page', () => {
     expect(badge).toMatch(/^MV · \d+\.\d ms · \d+ s stale( · cached)?$/);
     expect(await page.$$('[data-panel="errors_per_hour"] svg polyline')).not.toHaveLength(0);
     expect(await page.$$('[data-panel="top_pages"] tbody tr')).not.toHaveLength(0);
+    // a ratio() measure shows as a percentage, a count as it is
+    expect(await page.textContent('[data-panel="bounce_rate"] thead th:nth-child(4)')).toBe('bounceRate');
+    const rates = await page.$$eval('[data-panel="bounce_rate"] tbody td:nth-child(4)', (cells) => cells.map((c) => c.textContent ?? ''));
+    expect(rates.length).toBeGreaterThan(0);
+    for (const rate of rates) expect(rate).toMatch(/^\d{1,3}(\.\d+)?%$/);
+    expect(await page.textContent('[data-panel="bounce_rate"] tbody tr:first-child td:nth-child(2)')).toMatch(/^\d+$/);
     expect(errors).toEqual([]);
     await page.screenshot({ path: join(artefacts, 'dashboard.png'), fullPage: true });
   }, 60_000);

@@ -266,6 +266,9 @@ describe('router requests', () => {
     const errorsForUser = queries.find((q: { name: string }) => q.name === 'errors_for_user');
     expect(errorsForUser.params).toEqual([{ name: 'userId', type: 'String', required: true }]);
     expect(errorsForUser.mv).toEqual({ version: table.errors_for_user!.version, readyOn: ['local'] });
+    // a ratio() measure says so, for a page to show it as a percentage
+    const bounceRate = queries.find((q: { name: string }) => q.name === 'bounce_rate');
+    expect(bounceRate.columns.filter((c: { format?: string }) => c.format === 'ratio').map((c: { name: string }) => c.name)).toEqual(['bounceRate']);
   });
 
   it('reports health per ClickHouse endpoint, the chDB service and sync lag', async () => {

@@ -8,6 +8,8 @@ import { DEDUPLICATION } from './sources.ts';
 export interface OutputColumn {
   readonly name: string;
   readonly type: string;
+  /** `ratio`: a ratio() measure, a fraction a page shows as a percentage. */
+  readonly format?: 'ratio';
 }
 
 export interface MetricSql {
@@ -141,7 +143,7 @@ export function emitMetricSql(ir: MetricIR, options: EmitOptions): MetricSql {
   const columns: OutputColumn[] = [
     ...(grain ? [{ name: 'time', type: "DateTime('UTC')" }] : []),
     ...dims.map(([name, e]) => ({ name, type: chType[e.type] })),
-    ...Object.entries(measures).map(([name, m]) => ({ name, type: measureType(m) })),
+    ...Object.entries(measures).map(([name, m]) => ({ name, type: measureType(m), ...(m.kind === 'ratio' ? { format: 'ratio' as const } : {}) })),
   ];
   // Ties are broken by every key column, so both paths order rows alike.
   const keys = [...(grain ? ['time'] : []), ...dims.map(([n]) => n)];

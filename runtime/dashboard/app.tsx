@@ -19,14 +19,17 @@ interface CatalogEntry {
   readonly description: string;
   readonly grain: string | null;
   readonly params: readonly { readonly name: string; readonly type: string; readonly required: boolean }[];
-  readonly columns: readonly { readonly name: string; readonly type: string }[];
+  readonly columns: readonly { readonly name: string; readonly type: string; readonly format?: 'ratio' }[];
 }
 
 const RANGES = ['1h', '24h', '7d', '30d'] as const;
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2'];
 const isNumeric = (type: string) => /Int|Float|Decimal/.test(type);
+/** A ratio as a percentage, anything else numeric to 4 significant digits. */
+const show = (v: unknown, ratio: boolean) =>
+  typeof v !== 'number' ? String(v ?? '—') : ratio ? `${Number((v * 100).toPrecision(3))}%` : Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(4)));
 
-function LineChart(props: { rows: readonly Row[]; series: (row: Row) => string; measure: string }) {
+function LineChart(props: { rows: readonly Row[]; series: (row: Row) => string; measure: string; ratio: boolean }) {
   const width = 560;
   const height = 180;
   const pad = { left: 48, right: 8, top: 8, bottom: 20 };
@@ -47,7 +50,7 @@ function LineChart(props: { rows: readonly Row[]; series: (row: Row) => string; 
     <figure>
       <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`${props.measure} over time`}>
         <line x1={pad.left} y1={y(0)} x2={width - pad.right} y2={y(0)} stroke="#ccc" />
-        <text x={pad.left - 4} y={y(y1) + 10} textAnchor="end">{Number(y1.toPrecision(3))}</text>
+        <text x={pad.left - 4} y={y(y1) + 10} textAnchor="end">{props.ratio ? show(y1, true) : Number(y1.toPrecision(3))}</text>
         <text x={pad.left - 4} y={y(0)}  textAnchor="end">0</text>
         <text x={pad.left} y={height - 4}>{new Date(x0).toISOString().slice(0, 16).replace('T', ' ')}</text>
         <text x={width - pad.right} y={height - 4} textAnchor="end">{new Date(x1).toISOString().slice(0, 16).replace('T', ' ')}</text>
@@ -65,13 +68,12 @@ function LineChart(props: { rows: readonly Row[]; series: (row: Row) => string; 
 }
 
 function Table(props: { rows: readonly Row[]; columns: CatalogEntry['columns'] }) {
-  const cell = (v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(4)) : String(v ?? '—'));
   return (
     <table>
       <thead><tr>{props.columns.map((c) => <th key={c.name}>{c.name}</th>)}</tr></thead>
       <tbody>
         {props.rows.slice(0, 20).map((row, i) => (
-          <tr key={i}>{props.columns.map((c) => <td key={c.name} className={isNumeric(c.type) ? 'num' : ''}>{cell(row[c.name])}</td>)}</tr>
+          <tr key={i}>{props.columns.map((c) => <td key={c.name} className={isNumeric(c.type) ? 'num' : ''}>{show(row[c.name], c.format === 'ratio')}</td>)}</tr>
         ))}
       </tbody>
     </table>
@@ -119,7 +121,7 @@ function Panel(props: { entry: CatalogEntry; hook: AnyHook; range: string }) {
       {missing.length > 0 && <p className="hint">Enter {missing.map((p) => p.name).join(', ')} to run this query.</p>}
       {result.error && <p className="error">{result.error.message}</p>}
       {answer && answer.rows.length === 0 && <p className="hint">No rows in this range.</p>}
-      {answer && answer.rows.length > 0 && (chart ? <LineChart rows={answer.rows} measure={measure} series={(row) => (dims.length ? dims.map((d) => String(row[d])).join(' · ') : measure)} /> : <Table rows={answer.rows} columns={entry.columns} />)}
+      {answer && answer.rows.length > 0 && (chart ? <LineChart rows={answer.rows} measure={measure} ratio={entry.columns.some((c) => c.name === measure && c.format === 'ratio')} series={(row) => (dims.length ? dims.map((d) => String(row[d])).join(' · ') : measure)} /> : <Table rows={answer.rows} columns={entry.columns} />)}
     </section>
   );
 }
