@@ -91,6 +91,9 @@ describe('dashboard page', () => {
     expect(rates.length).toBeGreaterThan(0);
     for (const rate of rates) expect(rate).toMatch(/^\d{1,3}(\.\d+)?%$/);
     expect(await page.textContent('[data-panel="bounce_rate"] tbody tr:first-child td:nth-child(2)')).toMatch(/^\d+$/);
+    // one number over the range is a figure, not a one-cell table
+    expect(await page.textContent('[data-panel="unique_visitors"] .figure')).toMatch(/^\d+visitors$/);
+    expect(await page.$$('[data-panel="unique_visitors"] table')).toHaveLength(0);
     expect(errors).toEqual([]);
     await page.screenshot({ path: join(artefacts, 'dashboard.png'), fullPage: true });
   }, 60_000);

@@ -67,6 +67,15 @@ function LineChart(props: { rows: readonly Row[]; series: (row: Row) => string; 
   );
 }
 
+function Figure(props: { row: Row; column: CatalogEntry['columns'][number] }) {
+  return (
+    <p className="figure">
+      {show(props.row[props.column.name], props.column.format === 'ratio')}
+      <small>{props.column.name}</small>
+    </p>
+  );
+}
+
 function Table(props: { rows: readonly Row[]; columns: CatalogEntry['columns'] }) {
   return (
     <table>
@@ -91,6 +100,8 @@ function Panel(props: { entry: CatalogEntry; hook: AnyHook; range: string }) {
   const [measure, setMeasure] = useState(measures[0] ?? '');
   const answer = result.data;
   const chart = entry.columns.some((c) => c.name === 'time');
+  // one number over the range (unique visitors): shown as a figure, not a one-cell table
+  const single = !chart && entry.columns.length === 1 && isNumeric(entry.columns[0]!.type) && answer?.rows.length === 1;
   return (
     <section className="panel" data-panel={entry.name} data-source={answer?.source ?? ''} data-rows={answer?.rows.length ?? ''} data-state={result.status}>
       <header>
@@ -121,7 +132,7 @@ function Panel(props: { entry: CatalogEntry; hook: AnyHook; range: string }) {
       {missing.length > 0 && <p className="hint">Enter {missing.map((p) => p.name).join(', ')} to run this query.</p>}
       {result.error && <p className="error">{result.error.message}</p>}
       {answer && answer.rows.length === 0 && <p className="hint">No rows in this range.</p>}
-      {answer && answer.rows.length > 0 && (chart ? <LineChart rows={answer.rows} measure={measure} ratio={entry.columns.some((c) => c.name === measure && c.format === 'ratio')} series={(row) => (dims.length ? dims.map((d) => String(row[d])).join(' · ') : measure)} /> : <Table rows={answer.rows} columns={entry.columns} />)}
+      {answer && answer.rows.length > 0 && (chart ? <LineChart rows={answer.rows} measure={measure} ratio={entry.columns.some((c) => c.name === measure && c.format === 'ratio')} series={(row) => (dims.length ? dims.map((d) => String(row[d])).join(' · ') : measure)} /> : single ? <Figure row={answer.rows[0]!} column={entry.columns[0]!} /> : <Table rows={answer.rows} columns={entry.columns} />)}
     </section>
   );
 }

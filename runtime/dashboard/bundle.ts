@@ -33,6 +33,7 @@ figcaption { font-size: 11px; } .legend { margin-right: 8px; } .legend i { displ
 table { border-collapse: collapse; width: 100%; font-size: 12px; } th, td { text-align: left; padding: 2px 6px; border-bottom: 1px solid #eee; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .params label { margin-right: 8px; font-size: 12px; } .params input { margin-left: 4px; width: 160px; }
 .hint { color: #666; } .error { color: #b91c1c; }
+.figure { font-size: 40px; font-weight: 600; margin: 12px 0 4px; font-variant-numeric: tabular-nums; } .figure small { display: block; font-size: 12px; font-weight: 400; color: #666; }
 `;
 
 export async function buildDashboard(root: string): Promise<DashboardPage> {
