@@ -50,7 +50,7 @@ function LineChart(props: { rows: readonly Row[]; series: (row: Row) => string; 
     <figure>
       <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`${props.measure} over time`}>
         <line x1={pad.left} y1={y(0)} x2={width - pad.right} y2={y(0)} stroke="#ccc" />
-        <text x={pad.left - 4} y={y(y1) + 10} textAnchor="end">{props.ratio ? show(y1, true) : Number(y1.toPrecision(3))}</text>
+        <text x={pad.left - 4} y={y(y1) + 10} textAnchor="end">{show(Number(y1.toPrecision(3)), props.ratio)}</text>
         <text x={pad.left - 4} y={y(0)}  textAnchor="end">0</text>
         <text x={pad.left} y={height - 4}>{new Date(x0).toISOString().slice(0, 16).replace('T', ' ')}</text>
         <text x={width - pad.right} y={height - 4} textAnchor="end">{new Date(x1).toISOString().slice(0, 16).replace('T', ' ')}</text>
