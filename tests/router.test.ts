@@ -271,12 +271,18 @@ describe('router requests', () => {
     expect(bounceRate.columns.filter((c: { format?: string }) => c.format === 'ratio').map((c: { name: string }) => c.name)).toEqual(['bounceRate']);
   });
 
-  it('reports health per ClickHouse endpoint, the chDB service and sync lag', async () => {
-    const health = await (await router().request('/health')).json();
+  it('reports health per ClickHouse endpoint, the chDB service, sync lag and the MV answer cache', async () => {
+    const app = router();
+    const health = await (await app.request('/health')).json();
     expect(health.status).toBe('ok');
     expect(health.chdb).toMatchObject({ ok: true, sources: expect.arrayContaining(['otel_logs', 'otel_traces']) });
     expect(health.clickhouse[0]).toMatchObject({ name: 'local', healthy: true, readyMvs: Object.keys(table).length });
     expect(health.clickhouse[0].sync.otel_logs.syncedUntil).toMatch(/Z$/);
+    expect(health.mvCache).toEqual({ entries: 0, capacity: 1000, hits: 0, loads: 0 });
+    // two questions, one of them asked three times; a chDB answer is not an MV answer
+    for (const query of ['top_pages', 'top_pages', 'unique_visitors', 'top_pages']) expect((await ask(app, { query, timeRange: '7d' })).body.source).toBe('clickhouse');
+    await ask(app, { query: 'top_pages', timeRange: '7d', via: 'chdb' });
+    expect((await (await app.request('/health')).json()).mvCache).toEqual({ entries: 2, capacity: 1000, hits: 2, loads: 2 });
   });
 
   it('guards routes with dashboard and admin bearer tokens', async () => {

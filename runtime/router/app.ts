@@ -377,7 +377,7 @@ export function routerApp(options: RouterOptions) {
       ),
     }));
     const status = chdbHealth.ok ? (clickhouse.some((e) => e.healthy) ? 'ok' : 'degraded') : 'down';
-    return c.json({ status, clickhouse, chdb: chdbHealth }, status === 'down' ? 503 : 200);
+    return c.json({ status, clickhouse, chdb: chdbHealth, mvCache: cache.stats }, status === 'down' ? 503 : 200);
   });
 
   app.post('/sql', needs('admin'), limit, async (c) => {

@@ -44,16 +44,25 @@ export function keepRecent<K, V>(map: Map<K, V>, key: K, value: V, max: number):
 
 export class AnswerCache {
   readonly #entries = new Map<string, Promise<Uint8Array>>();
+  #hits = 0;
+  #loads = 0;
 
   constructor(private readonly maxEntries: number) {}
+
+  /** What /health shows: answers kept, room for them, and requests answered from them or loaded since start. */
+  get stats() {
+    return { entries: this.#entries.size, capacity: this.maxEntries, hits: this.#hits, loads: this.#loads };
+  }
 
   /** The answer under `key`, loading it once on a miss. `hit` says whether it was already there. */
   get(key: string, load: () => Promise<Uint8Array>): { readonly value: Promise<Uint8Array>; readonly hit: boolean } {
     const kept = this.#entries.get(key);
     if (kept) {
+      this.#hits++;
       keepRecent(this.#entries, key, kept, this.maxEntries);
       return { value: kept, hit: true };
     }
+    this.#loads++;
     const value = load();
     if (this.maxEntries === 0) return { value, hit: false };
     keepRecent(this.#entries, key, value, this.maxEntries);
