@@ -8,6 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { camelCase } from '../compiler/codegen/names.ts';
 import { loadConfig } from '../compiler/config.ts';
 import { routerTable } from '../generated/router-table.ts';
 import { routerSettings } from '../runtime/router/settings.ts';
@@ -81,15 +82,14 @@ describe('the router Worker (workerd)', () => {
   it('the generated client functions answer as the router does, in Node and in a Worker, against either build', async () => {
     type Generated = (client: HybClient, params: never, options?: QueryOptions) => Promise<QueryResult<unknown>>;
     const functions: Record<string, Generated> = queries;
-    const camel = (name: string) => name.replace(/_(\w)/g, (_, c: string) => c.toUpperCase());
     const timeRange = { from: day(-3), to: day(1) };
     for (const [name, entry] of Object.entries(routerTable)) {
       const params = 'userId' in entry.paramTypes ? { userId } : {};
       const direct = await postJson(`${node.url}/query`, { query: name, timeRange, params });
       // in Node, against the Worker build
-      const inNode = await functions[camel(name)]!(createClient({ baseUrl: worker.url }), params as never, { timeRange });
+      const inNode = await functions[camelCase(name)]!(createClient({ baseUrl: worker.url }), params as never, { timeRange });
       // in workerd, against the Node build
-      const inWorker = await postJson(clientWorker.url, { router: node.url, fn: camel(name), params, timeRange });
+      const inWorker = await postJson(clientWorker.url, { router: node.url, fn: camelCase(name), params, timeRange });
       expect(inWorker.status, JSON.stringify(inWorker.body)).toBe(200);
       for (const answer of [inNode, inWorker.body as QueryResult<unknown>]) {
         expect(answer.query).toBe(name);
